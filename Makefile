@@ -1,0 +1,32 @@
+# The two commands a new user needs: `make demo` and `make test`. Each creates .venv and
+# installs the project (with its dev extras) on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check lucid tests scripts benchmarks
+	$(BIN)/mypy --strict lucid
+	$(BIN)/lint-imports
+
+bench: $(STAMP)
+	@echo "no benchmarks yet: they arrive with the translators and the xDS server"
+
+clean:
+	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,168 @@
+"""Shared building blocks of the spec models: the base class, formats and selectors.
+
+The spec is JSON Schema; these are its formats as pydantic types. Models are strict (a
+port written as the string "8080" is an error, not a silent conversion) and closed
+(unknown fields are errors) unless the spec says `additionalProperties: true`.
+
+Cross-field rules raise `rule_error(...)`: a PydanticCustomError that carries the path of
+the offending field relative to the model, so `lucid.models.validation` can report
+`routing.retry.initialDelay` rather than just `routing.retry`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+NAME_PATTERN = r"^[a-z0-9-]+$"
+SEMVER_PATTERN = r"^[0-9]+\.[0-9]+\.[0-9]+(-[a-zA-Z0-9-]+)?$"
+PATH_PATTERN = r"^/[a-zA-Z0-9/_-]*$"
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_HOST_LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_HEADER_NAME_RE = re.compile(r"^:?[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+_GLOB_RE = re.compile(r"^[a-z0-9*?-]+$")
+
+CLUSTERS = (
+    "api-gateway",
+    "blockchain-core",
+    "session-management",
+    "rdp-services",
+    "node-management",
+    "admin-interface",
+    "tron-payment",
+    "storage-database",
+    "authentication",
+)
+PLANES = ("ops", "chain", "wallet")
+HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE")
+
+Cluster = Literal[
+    "api-gateway",
+    "blockchain-core",
+    "session-management",
+    "rdp-services",
+    "node-management",
+    "admin-interface",
+    "tron-payment",
+    "storage-database",
+    "authentication",
+]
+Plane = Literal["ops", "chain", "wallet"]
+
+
+class SpecModel(BaseModel):
+    """Closed, strict model: the default for every spec object."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class OpenSpecModel(BaseModel):
+    """A spec object with `additionalProperties: true`: known fields typed, others kept."""
+
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+
+def rule_error(field: str, rule: str, value: Any) -> PydanticCustomError:
+    """A broken cross-field rule, located at `field` (dotted, relative to the model)."""
+    return PydanticCustomError("lucid_rule", rule, {"field": field, "value": value})
+
+
+def _uuid(value: str) -> str:
+    if not _UUID_RE.match(value):
+        raise PydanticCustomError("uuid_format", "must be a UUID such as 550e8400-e29b-41d4-a716-446655440000")
+    return value
+
+
+def _hostname(value: str) -> str:
+    try:
+        ipaddress.ip_address(value)
+        return value
+    except ValueError:
+        pass
+    name = value[:-1] if value.endswith(".") else value
+    labels = name.split(".")
+    if not name or len(name) > 253 or not all(_HOST_LABEL_RE.match(label) for label in labels):
+        raise PydanticCustomError("hostname_format", "must be a valid hostname or IP address")
+    if labels[-1].isdigit():
+        raise PydanticCustomError("hostname_format", "must be a valid hostname or IP address")
+    return value
+
+
+def _header_names(value: dict[str, str]) -> dict[str, str]:
+    for name in value:
+        if not _HEADER_NAME_RE.match(name):
+            raise PydanticCustomError(
+                "header_name", "header name {name!r} is not a valid HTTP header name", {"name": name}
+            )
+    return value
+
+
+def _path_match(value: str) -> str:
+    """A path to match: `/exact`, `/prefix/*` (prefix), or `regex:<RE2 expression>`."""
+    if value.startswith("regex:"):
+        try:
+            re.compile(value[len("regex:") :])
+        except re.error as exc:
+            raise PydanticCustomError(
+                "path_regex", "invalid regular expression: {error}", {"error": str(exc)}
+            ) from exc
+        return value
+    if not value.startswith("/"):
+        raise PydanticCustomError(
+            "path_match", "must start with '/' (exact or '/prefix/*') or be 'regex:<expression>'"
+        )
+    if "*" in value[:-1] or any(c.isspace() for c in value):
+        raise PydanticCustomError("path_match", "'*' is allowed only at the end of a path")
+    return value
+
+
+def _service_selector(value: str) -> str:
+    """A service selector: a name, a glob (`blockchain-*`, `*`), `cluster:X` or `plane:X`."""
+    if value.startswith("cluster:"):
+        if value[len("cluster:") :] not in CLUSTERS:
+            raise PydanticCustomError(
+                "selector", "unknown cluster in selector; expected one of {clusters}",
+                {"clusters": ", ".join(CLUSTERS)},
+            )
+        return value
+    if value.startswith("plane:"):
+        if value[len("plane:") :] not in PLANES:
+            raise PydanticCustomError(
+                "selector", "unknown plane in selector; expected one of {planes}",
+                {"planes": ", ".join(PLANES)},
+            )
+        return value
+    if "*" in value or "?" in value:
+        if not _GLOB_RE.match(value):
+            raise PydanticCustomError("selector", "a glob selector may use only a-z, 0-9, '-', '*', '?'")
+        return value
+    return _service_name(value)
+
+
+def _service_name(value: str) -> str:
+    if not re.match(NAME_PATTERN, value) or not 3 <= len(value) <= 50:
+        raise PydanticCustomError(
+            "service_name",
+            "must be a service name: 3-50 characters of a-z, 0-9 and '-'",
+        )
+    return value
+
+
+Uuid = Annotated[str, AfterValidator(_uuid)]
+Hostname = Annotated[str, AfterValidator(_hostname)]
+DateTime = Annotated[AwareDatetime, Field(strict=False)]
+ServiceName = Annotated[str, Field(pattern=NAME_PATTERN, min_length=3, max_length=50)]
+SemVer = Annotated[str, Field(pattern=SEMVER_PATTERN)]
+Identifier = Annotated[str, Field(pattern=NAME_PATTERN, min_length=3, max_length=50)]
+UrlPath = Annotated[str, Field(pattern=PATH_PATTERN)]
+Headers = Annotated[dict[str, str], AfterValidator(_header_names)]
+PathMatch = Annotated[str, AfterValidator(_path_match)]
+HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE"]
+Selector = Annotated[str, AfterValidator(_service_selector)]
+Destination = Annotated[str, AfterValidator(_service_name)]
+Priority = Annotated[int, Field(ge=1, le=1000)]
+Weight = Annotated[int, Field(ge=0, le=100)]
