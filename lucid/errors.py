@@ -27,8 +27,8 @@ class ErrorCode(str, Enum):
     def __new__(cls, code: str, meaning: str, http_status: int) -> ErrorCode:
         member = str.__new__(cls, code)
         member._value_ = code
-        member.meaning = meaning  # type: ignore[attr-defined]
-        member.http_status = http_status  # type: ignore[attr-defined]
+        member.meaning = meaning
+        member.http_status = http_status
         return member
 
     meaning: str
@@ -155,7 +155,10 @@ class ManifestError(ValidationFailed):
 class NotFound(LucidError):
     def __init__(self, code: ErrorCode, kind: str, name: str) -> None:
         super().__init__(
-            code, f"{kind} {name!r} not found", details={"kind": kind, "name": name}, http_status=404
+            code,
+            f"{kind} {name!r} not found",
+            details={"kind": kind, "name": name},
+            http_status=404,
         )
 
 

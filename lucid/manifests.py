@@ -84,8 +84,14 @@ def load_text(text: str, *, file: str = "<stdin>") -> list[Manifest]:
                 size = node.end_mark.index - node.start_mark.index
                 if size > MAX_DOCUMENT_BYTES:
                     raise _Refused(
-                        _error(file, document, node.start_mark.line + 1, "", size,
-                               f"document is larger than {MAX_DOCUMENT_BYTES} bytes")
+                        _error(
+                            file,
+                            document,
+                            node.start_mark.line + 1,
+                            "",
+                            size,
+                            f"document is larger than {MAX_DOCUMENT_BYTES} bytes",
+                        )
                     )
                 data = loader.construct_document(node)
             except _Refused as exc:
@@ -238,15 +244,17 @@ def _read(file: str) -> str:
     else:
         size = Path(file).stat().st_size
         if size > MAX_FILE_BYTES:
-            raise _Refused(_error(file, None, None, "", size,
-                                  f"file is larger than {MAX_FILE_BYTES} bytes"))
+            raise _Refused(
+                _error(file, None, None, "", size, f"file is larger than {MAX_FILE_BYTES} bytes")
+            )
         try:
             text = Path(file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise _Refused(_error(file, None, None, "", None, f"cannot read: {exc}")) from exc
     if len(text) > MAX_FILE_BYTES:
-        raise _Refused(_error(file, None, None, "", None,
-                              f"input is larger than {MAX_FILE_BYTES} bytes"))
+        raise _Refused(
+            _error(file, None, None, "", None, f"input is larger than {MAX_FILE_BYTES} bytes")
+        )
     return text
 
 
@@ -258,8 +266,16 @@ def _lines(node: yaml.Node, file: str, document: int) -> dict[str, int]:
 
     def walk(current: yaml.Node, path: str) -> None:
         if id(current) in seen:
-            raise _Refused(_error(file, document, current.start_mark.line + 1, path, None,
-                                  "YAML aliases are not supported"))
+            raise _Refused(
+                _error(
+                    file,
+                    document,
+                    current.start_mark.line + 1,
+                    path,
+                    None,
+                    "YAML aliases are not supported",
+                )
+            )
         seen.add(id(current))
         if isinstance(current, yaml.MappingNode):
             keys: set[Any] = set()
@@ -267,11 +283,27 @@ def _lines(node: yaml.Node, file: str, document: int) -> dict[str, int]:
                 key = key_node.value
                 child = f"{path}.{key}" if path else str(key)
                 if key in keys:
-                    raise _Refused(_error(file, document, key_node.start_mark.line + 1, child,
-                                          key, "duplicate key"))
+                    raise _Refused(
+                        _error(
+                            file,
+                            document,
+                            key_node.start_mark.line + 1,
+                            child,
+                            key,
+                            "duplicate key",
+                        )
+                    )
                 if key == "<<":
-                    raise _Refused(_error(file, document, key_node.start_mark.line + 1, child,
-                                          key, "YAML merge keys are not supported"))
+                    raise _Refused(
+                        _error(
+                            file,
+                            document,
+                            key_node.start_mark.line + 1,
+                            child,
+                            key,
+                            "YAML merge keys are not supported",
+                        )
+                    )
                 keys.add(key)
                 lines[child] = key_node.start_mark.line + 1
                 walk(value_node, child)

@@ -8,10 +8,11 @@ layer over this module, so the rules hold however a write arrives.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -20,6 +21,7 @@ from lucid.kinds import BY_NAME, Kind
 from lucid.store import DuplicateKey, MissingKey, Record, Store, StoreUnavailable, Write
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,19 +52,17 @@ class Resources:
         filters = dict(where or {})
         if kind.policy_type is not None:
             filters["type"] = kind.policy_type
-        return self._call(
-            kind, lambda: self._store.list(collection=kind.collection, where=filters)
-        )
+        return self._call(kind, lambda: self._store.list(collection=kind.collection, where=filters))
 
     def model(self, kind: Kind, name: str) -> BaseModel:
         return kind.from_document(self.get(kind, name).document)
 
     # writes
 
-    def apply(self, models: Sequence[BaseModel]) -> list[Applied]:
+    def apply(self, models: Sequence[BaseModel]) -> builtins.list[Applied]:
         """Create or replace every model in one atomic write."""
-        writes: list[Write] = []
-        results: list[Applied] = []
+        writes: builtins.list[Write] = []
+        results: builtins.list[Applied] = []
         seen: set[tuple[str, str]] = set()
         now = self._clock()
         for model in models:
@@ -88,7 +88,10 @@ class Resources:
         kind = BY_NAME[type(model).__name__]
         key = kind.key_of(model)
         document = kind.to_document(model, now=self._clock(), existing=None)
-        self._call(kind, lambda: self._store.write(writes=[Write("create", kind.collection, key, document)]))
+        self._call(
+            kind,
+            lambda: self._store.write(writes=[Write("create", kind.collection, key, document)]),
+        )
         return self.get(kind, key)
 
     def replace(self, model: BaseModel) -> Record:
@@ -97,7 +100,10 @@ class Resources:
         key = kind.key_of(model)
         existing = self.get(kind, key).document
         document = kind.to_document(model, now=self._clock(), existing=existing)
-        self._call(kind, lambda: self._store.write(writes=[Write("update", kind.collection, key, document)]))
+        self._call(
+            kind,
+            lambda: self._store.write(writes=[Write("update", kind.collection, key, document)]),
+        )
         return self.get(kind, key)
 
     def delete(self, pairs: Sequence[tuple[Kind, str]]) -> None:
@@ -125,7 +131,7 @@ class Resources:
         return kind.policy_type is None or document.get("type") == kind.policy_type
 
     @staticmethod
-    def _call(kind: Kind | None, fn: Callable[[], Any]) -> Any:
+    def _call(kind: Kind | None, fn: Callable[[], T]) -> T:
         try:
             return fn()
         except DuplicateKey as exc:

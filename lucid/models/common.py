@@ -21,7 +21,9 @@ from pydantic_core import PydanticCustomError
 NAME_PATTERN = r"^[a-z0-9-]+$"
 SEMVER_PATTERN = r"^[0-9]+\.[0-9]+\.[0-9]+(-[a-zA-Z0-9-]+)?$"
 PATH_PATTERN = r"^/[a-zA-Z0-9/_-]*$"
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 _HOST_LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _HEADER_NAME_RE = re.compile(r"^:?[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 _GLOB_RE = re.compile(r"^[a-z0-9*?-]+$")
@@ -73,7 +75,9 @@ def rule_error(field: str, rule: str, value: Any) -> PydanticCustomError:
 
 def _uuid(value: str) -> str:
     if not _UUID_RE.match(value):
-        raise PydanticCustomError("uuid_format", "must be a UUID such as 550e8400-e29b-41d4-a716-446655440000")
+        raise PydanticCustomError(
+            "uuid_format", "must be a UUID such as 550e8400-e29b-41d4-a716-446655440000"
+        )
     return value
 
 
@@ -96,7 +100,9 @@ def _header_names(value: dict[str, str]) -> dict[str, str]:
     for name in value:
         if not _HEADER_NAME_RE.match(name):
             raise PydanticCustomError(
-                "header_name", "header name {name!r} is not a valid HTTP header name", {"name": name}
+                "header_name",
+                "header name {name!r} is not a valid HTTP header name",
+                {"name": name},
             )
     return value
 
@@ -125,20 +131,24 @@ def _service_selector(value: str) -> str:
     if value.startswith("cluster:"):
         if value[len("cluster:") :] not in CLUSTERS:
             raise PydanticCustomError(
-                "selector", "unknown cluster in selector; expected one of {clusters}",
+                "selector",
+                "unknown cluster in selector; expected one of {clusters}",
                 {"clusters": ", ".join(CLUSTERS)},
             )
         return value
     if value.startswith("plane:"):
         if value[len("plane:") :] not in PLANES:
             raise PydanticCustomError(
-                "selector", "unknown plane in selector; expected one of {planes}",
+                "selector",
+                "unknown plane in selector; expected one of {planes}",
                 {"planes": ", ".join(PLANES)},
             )
         return value
     if "*" in value or "?" in value:
         if not _GLOB_RE.match(value):
-            raise PydanticCustomError("selector", "a glob selector may use only a-z, 0-9, '-', '*', '?'")
+            raise PydanticCustomError(
+                "selector", "a glob selector may use only a-z, 0-9, '-', '*', '?'"
+            )
         return value
     return _service_name(value)
 

@@ -122,7 +122,10 @@ class StickySession(SpecModel):
 # Lucid extension: what consistent-hash hashes on. `header:<name>`, `cookie:<name>`,
 # `query:<name>` or `source-ip` (the default).
 HashOn = Annotated[
-    str, Field(pattern=r"^(source-ip|header:[A-Za-z0-9-]+|cookie:[A-Za-z0-9_.-]+|query:[A-Za-z0-9_.-]+)$")
+    str,
+    Field(
+        pattern=r"^(source-ip|header:[A-Za-z0-9-]+|cookie:[A-Za-z0-9_.-]+|query:[A-Za-z0-9_.-]+)$"
+    ),
 ]
 
 
@@ -136,7 +139,9 @@ class LoadBalancingConfig(SpecModel):
     def _hash_on_needs_consistent_hash(self) -> LoadBalancingConfig:
         if self.hashOn is not None and self.algorithm != "consistent-hash":
             raise rule_error(
-                "hashOn", f"hashOn applies only to consistent-hash, not {self.algorithm}", self.hashOn
+                "hashOn",
+                f"hashOn applies only to consistent-hash, not {self.algorithm}",
+                self.hashOn,
             )
         return self
 
@@ -157,7 +162,7 @@ class RoutingConfig(SpecModel):
             routes = [(self.routes or [])[i] for i in indexes]
             if len(routes) == 1 and routes[0].weight is None:
                 continue
-            for i, route in zip(indexes, routes):
+            for i, route in zip(indexes, routes, strict=True):
                 if route.weight is None:
                     raise rule_error(
                         f"routes.{i}.weight",
@@ -173,7 +178,7 @@ class RoutingConfig(SpecModel):
                     total,
                 )
             names = [route.destination for route in routes]
-            for i, name in zip(indexes, names):
+            for i, name in zip(indexes, names, strict=True):
                 if names.count(name) > 1:
                     raise rule_error(
                         f"routes.{i}.destination",

@@ -67,19 +67,17 @@ def field_errors(exc: ValidationError, code_for: CodeFor) -> list[FieldError]:
     return out
 
 
-def validate(
-    model: type[M], data: Any, *, code_for: CodeFor, subject: str | None = None
-) -> M:
+def validate(model: type[M], data: Any, *, code_for: CodeFor, subject: str | None = None) -> M:
     """Validate `data` as `model`, raising ValidationFailed with every broken rule."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ValidationFailed(field_errors(exc, code_for), subject=subject or model.__name__) from exc
+        raise ValidationFailed(
+            field_errors(exc, code_for), subject=subject or model.__name__
+        ) from exc
 
 
-def validate_with(
-    adapter: TypeAdapter[Any], data: Any, *, code_for: CodeFor, subject: str
-) -> Any:
+def validate_with(adapter: TypeAdapter[Any], data: Any, *, code_for: CodeFor, subject: str) -> Any:
     try:
         return adapter.validate_python(data)
     except ValidationError as exc:
@@ -88,7 +86,12 @@ def validate_with(
 
 def _is_tag(loc: Sequence[int | str], index: int) -> bool:
     part = loc[index]
-    return isinstance(part, str) and part in _RULE_ACTIONS and index > 0 and isinstance(loc[index - 1], int)
+    return (
+        isinstance(part, str)
+        and part in _RULE_ACTIONS
+        and index > 0
+        and isinstance(loc[index - 1], int)
+    )
 
 
 def constant(code: ErrorCode) -> CodeFor:
