@@ -50,7 +50,7 @@ class Kind:
 
     def dump(self, model: BaseModel) -> dict[str, Any]:
         """The model as JSON-ready data: what users wrote, with defaults filled in."""
-        return model.model_dump(mode="json", exclude_none=True)
+        return model.model_dump(mode="json")
 
     def to_document(
         self, model: BaseModel, *, now: datetime, existing: dict[str, Any] | None

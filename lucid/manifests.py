@@ -203,8 +203,15 @@ def to_manifest(kind: Kind, record: Record) -> dict[str, Any]:
     return out
 
 
+class _Dumper(yaml.SafeDumper):
+    """Writes repeated values out in full: the loader refuses aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def dump_yaml(documents: Iterable[dict[str, Any]]) -> str:
-    return yaml.safe_dump_all(list(documents), sort_keys=False, allow_unicode=True)
+    return yaml.dump_all(list(documents), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
 
 
 class _Refused(Exception):
