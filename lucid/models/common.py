@@ -13,9 +13,19 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 from pydantic_core import PydanticCustomError
 
 NAME_PATTERN = r"^[a-z0-9-]+$"
@@ -56,13 +66,29 @@ Cluster = Literal[
 Plane = Literal["ops", "chain", "wallet"]
 
 
-class SpecModel(BaseModel):
+class _Model(BaseModel):
+    @model_serializer(mode="wrap")
+    def _omit_absent_optionals(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Leave out optional fields that were not given, instead of writing `null`.
+
+        Only declared fields: a `null` inside free-form data (a payload, extra metadata) is
+        the user's and is kept, which `exclude_none` would not do.
+        """
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in type(self).model_fields:
+                if name in data and data[name] is None:
+                    del data[name]
+        return data
+
+
+class SpecModel(_Model):
     """Closed, strict model: the default for every spec object."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class OpenSpecModel(BaseModel):
+class OpenSpecModel(_Model):
     """A spec object with `additionalProperties: true`: known fields typed, others kept."""
 
     model_config = ConfigDict(extra="allow", strict=True, frozen=True)
@@ -74,9 +100,18 @@ def rule_error(field: str, rule: str, value: Any) -> PydanticCustomError:
 
 
 def _uuid(value: str) -> str:
-    if not _UUID_RE.match(value):
+    if not _UUID_RE.fullmatch(value):
         raise PydanticCustomError(
             "uuid_format", "must be a UUID such as 550e8400-e29b-41d4-a716-446655440000"
+        )
+    return value
+
+
+def _date_time_input(value: Any) -> Any:
+    """Text (or what YAML parsed from it), never a number: the spec's date-times are strings."""
+    if not isinstance(value, (str, datetime)):
+        raise PydanticCustomError(
+            "date_time_type", "must be a date-time with a time zone, such as 2025-01-10T12:00:00Z"
         )
     return value
 
@@ -89,7 +124,7 @@ def _hostname(value: str) -> str:
         pass
     name = value[:-1] if value.endswith(".") else value
     labels = name.split(".")
-    if not name or len(name) > 253 or not all(_HOST_LABEL_RE.match(label) for label in labels):
+    if not name or len(name) > 253 or not all(_HOST_LABEL_RE.fullmatch(label) for label in labels):
         raise PydanticCustomError("hostname_format", "must be a valid hostname or IP address")
     if labels[-1].isdigit():
         raise PydanticCustomError("hostname_format", "must be a valid hostname or IP address")
@@ -98,7 +133,7 @@ def _hostname(value: str) -> str:
 
 def _header_names(value: dict[str, str]) -> dict[str, str]:
     for name in value:
-        if not _HEADER_NAME_RE.match(name):
+        if not _HEADER_NAME_RE.fullmatch(name):
             raise PydanticCustomError(
                 "header_name",
                 "header name {name!r} is not a valid HTTP header name",
@@ -145,7 +180,7 @@ def _service_selector(value: str) -> str:
             )
         return value
     if "*" in value or "?" in value:
-        if not _GLOB_RE.match(value):
+        if not _GLOB_RE.fullmatch(value):
             raise PydanticCustomError(
                 "selector", "a glob selector may use only a-z, 0-9, '-', '*', '?'"
             )
@@ -154,7 +189,7 @@ def _service_selector(value: str) -> str:
 
 
 def _service_name(value: str) -> str:
-    if not re.match(NAME_PATTERN, value) or not 3 <= len(value) <= 50:
+    if not re.fullmatch(NAME_PATTERN, value) or not 3 <= len(value) <= 50:
         raise PydanticCustomError(
             "service_name",
             "must be a service name: 3-50 characters of a-z, 0-9 and '-'",
@@ -164,7 +199,7 @@ def _service_name(value: str) -> str:
 
 Uuid = Annotated[str, AfterValidator(_uuid)]
 Hostname = Annotated[str, AfterValidator(_hostname)]
-DateTime = Annotated[AwareDatetime, Field(strict=False)]
+DateTime = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_date_time_input)]
 ServiceName = Annotated[str, Field(pattern=NAME_PATTERN, min_length=3, max_length=50)]
 SemVer = Annotated[str, Field(pattern=SEMVER_PATTERN)]
 Identifier = Annotated[str, Field(pattern=NAME_PATTERN, min_length=3, max_length=50)]

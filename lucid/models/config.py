@@ -193,10 +193,13 @@ class ResourceConfig(SpecModel):
             return self
         lim, req = self.limits, self.requests
         if req.connections > lim.connections:
+            # Either side may be a default the user never wrote; say which.
+            req_default = "" if "connections" in req.model_fields_set else ", the default"
+            lim_default = "" if "connections" in lim.model_fields_set else ", the default"
             raise rule_error(
                 "requests.connections",
-                f"requests.connections ({req.connections}) exceeds limits.connections "
-                f"({lim.connections})",
+                f"requests.connections ({req.connections}{req_default}) exceeds "
+                f"limits.connections ({lim.connections}{lim_default})",
                 req.connections,
             )
         if req.cpu and lim.cpu and cpu_millicores(req.cpu) > cpu_millicores(lim.cpu):

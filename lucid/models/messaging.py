@@ -20,7 +20,7 @@ _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 def _service_ref(value: str) -> str:
     """A service identifier: a serviceId (UUID) or a service name."""
-    if _UUID_RE.match(value):
+    if _UUID_RE.fullmatch(value):
         return value
     try:
         return _service_name(value)

@@ -31,7 +31,7 @@ _REDIRECT_RE = re.compile(r"^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)?(/[^\s]*)?$
 
 
 def _redirect_target(value: str) -> str:
-    if not value or not _REDIRECT_RE.match(value):
+    if not value or not _REDIRECT_RE.fullmatch(value):
         raise PydanticCustomError(
             "redirect_target",
             "must be an absolute http(s) URL such as https://host/path, or a path such as /v2",

@@ -73,9 +73,11 @@ class HealthCheckConfig(SpecModel):
         if self.httpCheck is not None and self.grpcCheck is not None:
             raise rule_error("grpcCheck", "give httpCheck or grpcCheck, not both", None)
         if self.grpcCheck is not None and self.grpcCheck.timeout > self.timeout:
+            # Say so when the offending value is the default, which the user never wrote.
+            default = "" if "timeout" in self.grpcCheck.model_fields_set else ", the default"
             raise rule_error(
                 "grpcCheck.timeout",
-                f"grpcCheck.timeout ({self.grpcCheck.timeout} s) exceeds timeout "
+                f"grpcCheck.timeout ({self.grpcCheck.timeout} s{default}) exceeds timeout "
                 f"({self.timeout} s)",
                 self.grpcCheck.timeout,
             )

@@ -178,8 +178,9 @@ class RoutingConfig(SpecModel):
                     total,
                 )
             names = [route.destination for route in routes]
-            for i, name in zip(indexes, names, strict=True):
-                if names.count(name) > 1:
+            # Point at the repeat, not at the first (valid) occurrence.
+            for position, (i, name) in enumerate(zip(indexes, names, strict=True)):
+                if name in names[:position]:
                     raise rule_error(
                         f"routes.{i}.destination",
                         f"{name!r} appears twice in one split",

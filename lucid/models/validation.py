@@ -61,7 +61,9 @@ def field_errors(exc: ValidationError, code_for: CodeFor) -> list[FieldError]:
             rule = f"unknown action; expected one of {ctx.get('expected_tags')}"
             value = ctx.get("tag", value)
             path = dotted([*loc, "action"]) if not path.endswith("action") else path
-        if error["type"] == "missing":
+        if error["type"] == "union_tag_not_found":
+            path = dotted([*loc, "action"])
+        if error["type"] in ("missing", "union_tag_not_found"):
             value = None
         out.append(FieldError(code=code_for(path, action), path=path, value=value, rule=rule))
     return out
@@ -85,12 +87,14 @@ def validate_with(adapter: TypeAdapter[Any], data: Any, *, code_for: CodeFor, su
 
 
 def _is_tag(loc: Sequence[int | str], index: int) -> bool:
+    # Only in a list of rules: a route's own `retry` and `timeout` fields are not tags.
     part = loc[index]
     return (
         isinstance(part, str)
         and part in _RULE_ACTIONS
-        and index > 0
+        and index > 1
         and isinstance(loc[index - 1], int)
+        and loc[index - 2] == "rules"
     )
 
 
