@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check lucid tests scripts benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/mypy --strict lucid
 	$(BIN)/lint-imports
 

@@ -1,0 +1,69 @@
+"""`lucid validate` needs no server: exit 0 with a summary, or 1 with every error located."""
+
+from __future__ import annotations
+
+GOOD = """
+apiVersion: lucid.mesh/v1
+kind: TrafficPolicy
+spec:
+  name: gateway-to-chain
+  source: api-gateway
+  destination: blockchain-core
+  rules:
+    - action: allow
+"""
+
+BAD = """
+apiVersion: lucid.mesh/v1
+kind: TrafficPolicy
+spec:
+  name: gateway-to-chain
+  source: api-gateway
+  destination: blockchain-core
+  priority: 0
+  rules:
+    - action: allow
+---
+apiVersion: lucid.mesh/v1
+kind: ServiceRegistration
+spec:
+  serviceId: 550e8400-e29b-41d4-a716-446655440000
+  serviceName: api-gateway
+  cluster: api-gateway
+  plane: ops
+  version: 1.0.0
+  endpoint: {host: api-gateway.lucid.onion, port: 8080, protocol: http}
+  healthCheck: {endpoint: /health, interval: 30, timeout: 10}
+  ttl: 5
+"""
+
+
+def test_a_valid_file_exits_0_with_one_line_per_file(offline_lucid, write):
+    path = write("good.yaml", GOOD)
+
+    result = offline_lucid("validate", "-f", str(path))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"{path}: valid (1 document(s): 1 TrafficPolicy)"]
+
+
+def test_every_error_is_listed_with_file_line_document_code_and_path(offline_lucid, write):
+    path = write("bad.yaml", BAD)
+
+    result = offline_lucid("validate", "-f", str(path))
+
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{path}:7 (document 1): LUCID_ERR_1201 spec.priority: ")
+    assert lines[0].endswith("(got 0)")
+    assert lines[1].startswith(f"{path}:21 (document 2): LUCID_ERR_1004 spec.ttl: ")
+    assert lines[1].endswith("(got 5)")
+    assert "2 error(s) in 1 file(s)" in result.stderr
+
+
+def test_the_shipped_examples_validate(offline_lucid):
+    result = offline_lucid("validate", "-f", "examples/")
+
+    assert result.returncode == 0, result.stdout
+    assert all(": valid (" in line for line in result.stdout.splitlines())
