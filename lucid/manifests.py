@@ -110,6 +110,7 @@ def load_text(text: str, *, file: str = "<stdin>") -> list[Manifest]:
         errors.append(_error(file, document + 1, line, "", None, f"YAML syntax error: {problem}"))
     finally:
         loader.dispose()
+    errors.sort(key=lambda e: (e.document or 0, e.line or 0))
     errors.extend(_duplicates(manifests))
     if errors:
         raise ManifestError(errors, subject=file)
