@@ -300,3 +300,38 @@ def subscription(**overrides: Any) -> Document:
 def manifest(kind: str, spec: Document) -> Document:
     """A manifest as `lucid apply` reads it: `manifest("TrafficPolicy", traffic_policy())`."""
     return {"apiVersion": "lucid.mesh/v1", "kind": kind, "spec": spec}
+
+
+# Translator inputs: many instances of many services ------------------------------------
+
+
+def numbered_service_id(number: int) -> str:
+    """A distinct, valid serviceId per number: `numbered_service_id(7)` ends in ...000007."""
+    return f"00000000-0000-4000-8000-{number:012d}"
+
+
+def instance(name: str, number: int = 1, **overrides: Any) -> Document:
+    """A registration of service `name`, instance `number`, listening on 10.0.0.<number>."""
+    fields: Document = {
+        "serviceId": numbered_service_id(number),
+        "serviceName": name,
+        "cluster": "blockchain-core",
+        "plane": "chain",
+        "endpoint": endpoint(host=f"10.0.0.{number}", port=8080),
+    }
+    return registration(**{**fields, **overrides})
+
+
+def sidecar_for(number: int, **overrides: Any) -> Document:
+    """The sidecar configuration of the instance with `numbered_service_id(number)`."""
+    return sidecar(**{"serviceId": numbered_service_id(number), "policies": [], **overrides})
+
+
+def circuit_break_policy(priority: int = 100, **parameters: Any) -> Document:
+    """A circuit-breaker sidecar policy with one circuit-break rule."""
+    return sidecar_policy(
+        "circuit-breaker",
+        policyId=f"breaker-{priority}",
+        priority=priority,
+        rules=[policy_rule("circuit-break", parameters=circuit_breaker(**parameters))],
+    )

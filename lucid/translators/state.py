@@ -1,0 +1,200 @@
+"""`MeshState`: one immutable, sorted snapshot of everything the translators read.
+
+Translators must be pure and deterministic (resource versions are hashes of their bytes),
+so they never look at the store, a clock or the order documents happened to arrive in.
+`build_state` takes the validated models once, groups registrations by service name,
+sorts everything, and freezes it: services and instances are frozen dataclasses in
+tuples (hashable, so a translator can memoise per destination), the rest are read-only
+mappings. Selector resolution lives here too, because it depends only on who is
+registered and every translator resolves selectors the same way.
+
+Registration health comes from the registry (the stored `status`, which is not part of
+the spec model), so it is an optional input mapping serviceId → status.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal, get_args
+
+from lucid.models import (
+    SecurityPolicy,
+    ServiceRegistration,
+    SidecarConfiguration,
+    TrafficPolicy,
+)
+
+Status = Literal["healthy", "unhealthy", "unknown", "degraded", "expired"]
+STATUSES: tuple[str, ...] = get_args(Status)
+_EMPTY: Mapping[str, Status] = MappingProxyType({})
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _weight(registration: ServiceRegistration) -> int:
+    """Endpoint weight from `metadata.weight` (a whole number ≥ 1), else 1."""
+    extra = registration.metadata.model_extra if registration.metadata else None
+    value = (extra or {}).get("weight")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    return 1
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """One registered instance of a service, as the endpoint translators need it."""
+
+    service_id: str
+    instance_id: str | None
+    host: str
+    port: int
+    protocol: str
+    plane: str
+    cluster: str
+    status: Status
+    weight: int
+    # The model itself, for what the fields above do not carry (TLS, health check).
+    # Compared, but not hashed: it may hold dicts.
+    registration: ServiceRegistration = field(hash=False, repr=False)
+
+    @property
+    def host_is_ip(self) -> bool:
+        return _is_ip(self.host)
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """All instances registered under one serviceName, sorted by (host, port, serviceId).
+
+    Cluster-wide settings (protocol, TLS, active health check) are read from the
+    `primary` instance: the first by serviceId, so the choice never depends on order.
+    """
+
+    name: str
+    instances: tuple[Instance, ...]
+
+    @property
+    def primary(self) -> Instance:
+        return min(self.instances, key=lambda instance: instance.service_id)
+
+    @property
+    def planes(self) -> frozenset[str]:
+        return frozenset(instance.plane for instance in self.instances)
+
+    @property
+    def clusters(self) -> frozenset[str]:
+        return frozenset(instance.cluster for instance in self.instances)
+
+    @property
+    def service_ids(self) -> tuple[str, ...]:
+        return tuple(sorted({instance.service_id for instance in self.instances}))
+
+    @property
+    def live_instances(self) -> tuple[Instance, ...]:
+        """Instances whose registration has not expired."""
+        return tuple(i for i in self.instances if i.status != "expired")
+
+
+@dataclass(frozen=True)
+class MeshState:
+    """Everything the translators read; build it with `build_state`."""
+
+    services: Mapping[str, Service]
+    sidecars: Mapping[str, SidecarConfiguration]
+    traffic_policies: tuple[TrafficPolicy, ...]
+    security_policies: tuple[SecurityPolicy, ...]
+
+    def service(self, name: str) -> Service | None:
+        return self.services.get(name)
+
+    def sidecar_of_service(self, name: str) -> SidecarConfiguration | None:
+        """The sidecar configuration of a service: that of its first serviceId having one.
+
+        Instances of one service normally share a configuration; when they do not, the
+        lowest serviceId wins, so the result is stable.
+        """
+        service = self.services.get(name)
+        if service is None:
+            return None
+        for service_id in service.service_ids:
+            sidecar = self.sidecars.get(service_id)
+            if sidecar is not None:
+                return sidecar
+        return None
+
+    def resolve(self, selector: str) -> frozenset[str]:
+        """The registered service names a selector picks.
+
+        `*` is every service; `cluster:X` and `plane:X` pick services with at least one
+        instance in that cluster or plane; a glob (`*`, `?`) matches whole names; any other
+        selector is a service name, picked if it is registered.
+        """
+        if selector.startswith("cluster:"):
+            wanted = selector[len("cluster:") :]
+            return frozenset(n for n, s in self.services.items() if wanted in s.clusters)
+        if selector.startswith("plane:"):
+            wanted = selector[len("plane:") :]
+            return frozenset(n for n, s in self.services.items() if wanted in s.planes)
+        if "*" in selector or "?" in selector:
+            return frozenset(n for n in self.services if fnmatch.fnmatchcase(n, selector))
+        return frozenset({selector}) if selector in self.services else frozenset()
+
+
+def _instance(registration: ServiceRegistration, status: Status) -> Instance:
+    return Instance(
+        service_id=registration.serviceId,
+        instance_id=registration.instanceId,
+        host=registration.endpoint.host,
+        port=registration.endpoint.port,
+        protocol=registration.endpoint.protocol,
+        plane=registration.plane,
+        cluster=registration.cluster,
+        status=status,
+        weight=_weight(registration),
+        registration=registration,
+    )
+
+
+def build_state(
+    registrations: Iterable[ServiceRegistration],
+    sidecars: Iterable[SidecarConfiguration] = (),
+    traffic_policies: Iterable[TrafficPolicy] = (),
+    security_policies: Iterable[SecurityPolicy] = (),
+    statuses: Mapping[str, Status] = _EMPTY,
+) -> MeshState:
+    """Freeze validated models into a `MeshState`; input order never matters.
+
+    `statuses` maps serviceId to the registry's stored status; a registration without one
+    is `unknown`. Unknown status strings are refused rather than guessed.
+    """
+    grouped: dict[str, list[Instance]] = defaultdict(list)
+    for registration in registrations:
+        status = statuses.get(registration.serviceId, "unknown")
+        if status not in STATUSES:
+            raise ValueError(f"unknown registration status {status!r}")
+        grouped[registration.serviceName].append(_instance(registration, status))
+    services = {
+        name: Service(
+            name=name,
+            instances=tuple(sorted(found, key=lambda i: (i.host, i.port, i.service_id))),
+        )
+        for name, found in sorted(grouped.items())
+    }
+    sidecar_map = {s.serviceId: s for s in sorted(sidecars, key=lambda s: s.serviceId)}
+    return MeshState(
+        services=MappingProxyType(services),
+        sidecars=MappingProxyType(sidecar_map),
+        traffic_policies=tuple(sorted(traffic_policies, key=lambda p: (p.namespace, p.name))),
+        security_policies=tuple(sorted(security_policies, key=lambda p: (p.namespace, p.name))),
+    )
