@@ -16,7 +16,7 @@ knows about any of those transports except the default HTTP status each code car
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -203,17 +203,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     return str(value)
-
-
-@dataclass
-class ErrorCollector:
-    """Gathers FieldErrors across several documents so they can be raised together."""
-
-    errors: list[FieldError] = field(default_factory=list)
-
-    def extend(self, errors: Sequence[FieldError]) -> None:
-        self.errors.extend(errors)
-
-    def raise_if_any(self, *, subject: str = "input") -> None:
-        if self.errors:
-            raise ValidationFailed(self.errors, subject=subject)
