@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -31,26 +31,12 @@ from pydantic_core import PydanticCustomError
 NAME_PATTERN = r"^[a-z0-9-]+$"
 SEMVER_PATTERN = r"^[0-9]+\.[0-9]+\.[0-9]+(-[a-zA-Z0-9-]+)?$"
 PATH_PATTERN = r"^/[a-zA-Z0-9/_-]*$"
-_UUID_RE = re.compile(
+UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
 _HOST_LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 _HEADER_NAME_RE = re.compile(r"^:?[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 _GLOB_RE = re.compile(r"^[a-z0-9*?-]+$")
-
-CLUSTERS = (
-    "api-gateway",
-    "blockchain-core",
-    "session-management",
-    "rdp-services",
-    "node-management",
-    "admin-interface",
-    "tron-payment",
-    "storage-database",
-    "authentication",
-)
-PLANES = ("ops", "chain", "wallet")
-HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE")
 
 Cluster = Literal[
     "api-gateway",
@@ -64,6 +50,11 @@ Cluster = Literal[
     "authentication",
 ]
 Plane = Literal["ops", "chain", "wallet"]
+HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE"]
+
+CLUSTERS: tuple[str, ...] = get_args(Cluster)
+PLANES: tuple[str, ...] = get_args(Plane)
+HTTP_METHODS: tuple[str, ...] = get_args(HttpMethod)
 
 
 class _Model(BaseModel):
@@ -100,7 +91,7 @@ def rule_error(field: str, rule: str, value: Any) -> PydanticCustomError:
 
 
 def _uuid(value: str) -> str:
-    if not _UUID_RE.fullmatch(value):
+    if not UUID_RE.fullmatch(value):
         raise PydanticCustomError(
             "uuid_format", "must be a UUID such as 550e8400-e29b-41d4-a716-446655440000"
         )
@@ -206,7 +197,6 @@ Identifier = Annotated[str, Field(pattern=NAME_PATTERN, min_length=3, max_length
 UrlPath = Annotated[str, Field(pattern=PATH_PATTERN)]
 Headers = Annotated[dict[str, str], AfterValidator(_header_names)]
 PathMatch = Annotated[str, AfterValidator(_path_match)]
-HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE"]
 Selector = Annotated[str, AfterValidator(_service_selector)]
 Destination = Annotated[str, AfterValidator(_service_name)]
 Priority = Annotated[int, Field(ge=1, le=1000)]

@@ -6,21 +6,25 @@ RetryConfig of section 6 is used in its place.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from lucid.models.common import DateTime, OpenSpecModel, SpecModel, Uuid, _service_name
+from lucid.models.common import (
+    UUID_RE,
+    DateTime,
+    OpenSpecModel,
+    SpecModel,
+    Uuid,
+    _service_name,
+)
 from lucid.models.config import RetryConfig
-
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 def _service_ref(value: str) -> str:
     """A service identifier: a serviceId (UUID) or a service name."""
-    if _UUID_RE.fullmatch(value):
+    if UUID_RE.fullmatch(value):
         return value
     try:
         return _service_name(value)
