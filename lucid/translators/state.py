@@ -106,6 +106,26 @@ class Service:
         return tuple(i for i in self.instances if i.status != "expired")
 
 
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A service's workload certificate chain and private key, PEM; its URI SAN is the
+    service's SPIFFE id (`spiffe_id`)."""
+
+    certificate_chain: str
+    private_key: str = field(repr=False)
+
+
+TRUST_DOMAIN = "lucid.mesh"
+
+
+def spiffe_id(plane: str, service: str) -> str:
+    """`spiffe://lucid.mesh/plane/<plane>/service/<service>`: the identity RBAC matches.
+
+    The plane is part of the path so plane isolation is one prefix match.
+    """
+    return f"spiffe://{TRUST_DOMAIN}/plane/{plane}/service/{service}"
+
+
 @dataclass(frozen=True)
 class MeshState:
     """Everything the translators read; build it with `build_state`."""
@@ -114,6 +134,10 @@ class MeshState:
     sidecars: Mapping[str, SidecarConfiguration]
     traffic_policies: tuple[TrafficPolicy, ...]
     security_policies: tuple[SecurityPolicy, ...]
+    # Workload certificates by service name, issued by the mesh CA (`lucid.ca`) outside
+    # the translators, and the PEM trust bundle that verifies them; SDS serves both.
+    identities: Mapping[str, Identity] = field(default_factory=lambda: MappingProxyType({}))
+    trust_bundle: str | None = None
 
     def service(self, name: str) -> Service | None:
         return self.services.get(name)
@@ -172,6 +196,8 @@ def build_state(
     traffic_policies: Iterable[TrafficPolicy] = (),
     security_policies: Iterable[SecurityPolicy] = (),
     statuses: Mapping[str, Status] = _EMPTY,
+    identities: Mapping[str, Identity] | None = None,
+    trust_bundle: str | None = None,
 ) -> MeshState:
     """Freeze validated models into a `MeshState`; input order never matters.
 
@@ -197,4 +223,6 @@ def build_state(
         sidecars=MappingProxyType(sidecar_map),
         traffic_policies=tuple(sorted(traffic_policies, key=lambda p: (p.namespace, p.name))),
         security_policies=tuple(sorted(security_policies, key=lambda p: (p.namespace, p.name))),
+        identities=MappingProxyType(dict(sorted((identities or {}).items()))),
+        trust_bundle=trust_bundle,
     )

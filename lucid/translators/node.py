@@ -1,0 +1,97 @@
+"""`Node`: who is asking for configuration, and the names every translator agrees on.
+
+A proxy tells the control plane who it is in its xDS `Node` (`lucid bootstrap` writes it):
+`node.id` is the instance, `node.cluster` the service name, and `node.metadata` carries
+the sidecar contract of DESIGN.md: serviceId, plane, cluster, appPort, inboundPort,
+outboundPort, edgePort (gateways) and `proxyless` (gRPC clients). Translators read only
+this frozen value, never the protobuf, so `lucid render` and the xDS server describe a
+node the same way and the same node always gets the same bytes.
+
+Resource names live here because several translators must agree on them: a listener
+names its route configuration, a cluster names its secrets, and the pre-publish
+consistency check follows those references.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from lucid.translators.endpoints import CLUSTER_PREFIX, cluster_name
+
+__all__ = [
+    "CLUSTER_PREFIX",
+    "DEFAULT_OUTBOUND_PORT",
+    "EDGE_LISTENER",
+    "IDENTITY_SECRET",
+    "INBOUND_LISTENER",
+    "OUTBOUND_LISTENER",
+    "SOURCE_HEADER",
+    "TRUST_SECRET",
+    "Node",
+    "cluster_name",
+    "edge_route_name",
+    "inbound_route_name",
+    "local_app_cluster_name",
+    "outbound_route_name",
+]
+
+DEFAULT_OUTBOUND_PORT: Final = 15001
+
+INBOUND_LISTENER: Final = "lucid-inbound"
+OUTBOUND_LISTENER: Final = "lucid-outbound"
+EDGE_LISTENER: Final = "lucid-edge"
+
+# SDS secrets carry the same names on every node; each node receives its own content
+# (its service's certificate), so a cluster that names them is still shared by all.
+IDENTITY_SECRET: Final = "lucid-identity"
+TRUST_SECRET: Final = "lucid-trust"
+
+# Set by the calling sidecar on every outbound request (overwriting what the app sent),
+# read by the destination's RBAC when no mTLS identity is available.
+SOURCE_HEADER: Final = "x-lucid-source"
+
+
+def local_app_cluster_name(app_port: int) -> str:
+    """`inbound|<appPort>`: the local app behind a sidecar's inbound listener."""
+    return f"inbound|{app_port}"
+
+
+def outbound_route_name(service: str) -> str:
+    """Route configuration of a service's outbound listener (shared by its instances)."""
+    return f"routes-out|{service}"
+
+
+def inbound_route_name(service: str) -> str:
+    """Route configuration of a service's inbound listener."""
+    return f"routes-in|{service}"
+
+
+def edge_route_name(service: str) -> str:
+    """Route configuration of a gateway's edge listener."""
+    return f"routes-edge|{service}"
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One proxy, as its bootstrap describes it.
+
+    `app_port` None means the proxy has no local app (no inbound listener); `edge_port` is
+    set for gateway nodes only. Ports are what the proxy binds, so two instances of one
+    service with the same ports receive byte-identical listeners.
+    """
+
+    id: str
+    service: str
+    service_id: str | None = None
+    plane: str | None = None
+    cluster: str | None = None
+    app_port: int | None = None
+    inbound_port: int | None = None
+    outbound_port: int = DEFAULT_OUTBOUND_PORT
+    edge_port: int | None = None
+    proxyless: bool = False
+
+    @property
+    def is_gateway(self) -> bool:
+        return self.edge_port is not None
