@@ -27,6 +27,7 @@ from google.protobuf.message import Message
 
 from lucid.translators import inbound, outbound, routes, secrets
 from lucid.translators.clusters import cluster
+from lucid.translators.consistency import InconsistentResources, ReferenceIndex, dangling_references
 from lucid.translators.endpoints import algorithm_of, cluster_name, load_assignment, uses_eds
 from lucid.translators.node import Node
 from lucid.translators.state import MeshState
@@ -55,6 +56,7 @@ class Translation:
         self._assignments: dict[str, endpoint_pb2.ClusterLoadAssignment] = {}
         self._routes: dict[tuple[str, bool], tuple[Message, ...]] = {}
         self._nodes: dict[Node, NodeResources] = {}
+        self._references = ReferenceIndex()
 
     def cluster(self, service: str) -> cluster_pb2.Cluster:
         found = self._clusters.get(service)
@@ -89,6 +91,10 @@ class Translation:
         if found is None:
             found = self._nodes[node] = self._translate(node)
         return found
+
+    def check(self, resources: NodeResources) -> None:
+        """Raise `InconsistentResources` when the node's view names something it lacks."""
+        check_consistency(resources, self._references)
 
     def _translate(self, node: Node) -> NodeResources:
         state = self.state
@@ -154,3 +160,10 @@ def _by_name(type_url: TypeUrl, messages: Iterable[Message]) -> dict[str, Messag
 def translate_node(state: MeshState, node: Node) -> NodeResources:
     """The resources one node receives (a one-off `Translation`)."""
     return Translation(state).node(node)
+
+
+def check_consistency(resources: NodeResources, index: ReferenceIndex | None = None) -> None:
+    """Refuse a node view with dangling references (see `lucid.translators.consistency`)."""
+    dangling = dangling_references(resources.resources, index)
+    if dangling:
+        raise InconsistentResources(resources.node.id, dangling)

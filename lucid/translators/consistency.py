@@ -1,0 +1,137 @@
+"""Check a node's resources before publishing: every name they reference must exist.
+
+Envoy fetches what a resource names: a cluster of type EDS waits for its load assignment,
+a listener's HTTP connection manager for its route configuration, a TLS context for its
+SDS secrets, a route for its clusters. If one of them never arrives the cluster or
+listener warms forever, or requests get a 503 for a missing cluster. So, like
+go-control-plane's `Snapshot.Consistent()`, nothing is pushed to a node until every
+reference in its view resolves; an inconsistent view is a bug in translation, reported
+with every dangling name, and the node keeps its last good configuration.
+
+References are found by walking the messages (unpacking `Any` through the protobuf symbol
+database), so a new translator cannot add a reference this check does not see. The walk
+is memoised per message object: resources shared by many nodes are walked once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from envoy.config.cluster.v3 import cluster_pb2
+from google.protobuf import any_pb2, symbol_database
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+
+from lucid.xds.resources import CLUSTER, ENDPOINT, ROUTE, SECRET, SHORT_NAMES, TypeUrl
+
+# (message type, field) → the resource type the field's value names.
+_REFERENCES: dict[tuple[str, str], TypeUrl] = {
+    ("envoy.config.route.v3.RouteAction", "cluster"): CLUSTER,
+    ("envoy.config.route.v3.WeightedCluster.ClusterWeight", "name"): CLUSTER,
+    ("envoy.config.route.v3.RouteAction.RequestMirrorPolicy", "cluster"): CLUSTER,
+    ("envoy.config.core.v3.GrpcService.EnvoyGrpc", "cluster_name"): CLUSTER,
+    ("envoy.config.core.v3.HttpUri", "cluster"): CLUSTER,
+    ("envoy.extensions.filters.network.http_connection_manager.v3.Rds", "route_config_name"): (
+        ROUTE
+    ),
+}
+_SDS_SECRET = "envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig"
+_CLUSTER = "envoy.config.cluster.v3.Cluster"
+_SYMBOLS = symbol_database.Default()
+
+
+@dataclass(frozen=True, slots=True)
+class Dangling:
+    """One reference that does not resolve: `owner` (type, name) names `name` of `type_url`."""
+
+    owner_type: TypeUrl
+    owner: str
+    type_url: TypeUrl
+    name: str
+
+    def __str__(self) -> str:
+        return (
+            f"{SHORT_NAMES[self.owner_type]} {self.owner!r} names "
+            f"{SHORT_NAMES[self.type_url]} {self.name!r}, which does not exist"
+        )
+
+
+class InconsistentResources(ValueError):
+    """A node's resources reference names that are not in its view."""
+
+    def __init__(self, node: str, dangling: list[Dangling]) -> None:
+        self.node = node
+        self.dangling = dangling
+        listed = "; ".join(str(d) for d in dangling[:10])
+        more = f" (and {len(dangling) - 10} more)" if len(dangling) > 10 else ""
+        super().__init__(f"node {node!r}: {listed}{more}")
+
+
+def _unpack(packed: any_pb2.Any) -> Message | None:
+    try:
+        cls = _SYMBOLS.GetSymbol(packed.type_url.rpartition("/")[2])
+    except KeyError:
+        return None
+    message: Message = cls()
+    packed.Unpack(message)
+    return message
+
+
+def _walk(message: Message) -> Iterator[tuple[TypeUrl, str]]:
+    full_name = message.DESCRIPTOR.full_name
+    if full_name == _SDS_SECRET and message.HasField("sds_config"):
+        yield SECRET, str(message.name)
+    if full_name == _CLUSTER and message.type == cluster_pb2.Cluster.EDS:
+        eds = message.eds_cluster_config
+        yield ENDPOINT, str(eds.service_name or message.name)
+    for field, value in message.ListFields():
+        target = _REFERENCES.get((full_name, field.name))
+        if target is not None and value:
+            yield target, str(value)
+        if field.type != FieldDescriptor.TYPE_MESSAGE:
+            continue
+        if field.message_type.GetOptions().map_entry:
+            children = list(value.values())
+        elif field.is_repeated:
+            children = list(value)
+        else:
+            children = [value]
+        for child in children:
+            if not isinstance(child, Message):
+                continue
+            if isinstance(child, any_pb2.Any):
+                inner = _unpack(child)
+                if inner is not None:
+                    yield from _walk(inner)
+            else:
+                yield from _walk(child)
+
+
+class ReferenceIndex:
+    """References of each resource, computed once per message object."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, tuple[Message, frozenset[tuple[TypeUrl, str]]]] = {}
+
+    def references(self, message: Message) -> frozenset[tuple[TypeUrl, str]]:
+        found = self._cache.get(id(message))
+        if found is not None and found[0] is message:
+            return found[1]
+        refs = frozenset(_walk(message))
+        self._cache[id(message)] = (message, refs)
+        return refs
+
+
+def dangling_references(
+    resources: Mapping[TypeUrl, Mapping[str, Message]], index: ReferenceIndex | None = None
+) -> list[Dangling]:
+    """Every reference in `resources` whose target is missing, sorted."""
+    index = index or ReferenceIndex()
+    missing: list[Dangling] = []
+    for owner_type, named in resources.items():
+        for owner, message in named.items():
+            for type_url, name in index.references(message):
+                if name not in resources.get(type_url, {}):
+                    missing.append(Dangling(owner_type, owner, type_url, name))
+    return sorted(missing, key=lambda d: (d.owner_type, d.owner, d.type_url, d.name))
