@@ -13,7 +13,10 @@ performance). What comes from where:
 | lb_policy                       | routing.loadBalancing.algorithm (`LB_POLICY`)             |
 | HttpProtocolOptions             | endpoint protocol: grpc/grpcs → HTTP/2, http/https → 1.1; |
 |                                 | idle_timeout ← routing.timeout.idle                       |
-| transport_socket                | https/grpcs: UpstreamTlsContext, SNI = endpoint host      |
+| transport_socket                | mesh mTLS on at the destination (`mtls.py`): certificates |
+|                                 | from SDS, the destination's SPIFFE ids as URI SANs, SNI   |
+|                                 | <service>.lucid.onion, ALPN h2 for grpc; otherwise        |
+|                                 | https/grpcs: UpstreamTlsContext, SNI = endpoint host      |
 |                                 | (or <service>.lucid.onion for an IP), ALPN h2 for grpcs,  |
 |                                 | CA and client cert from endpoint.tls (PEM or file path)   |
 | health_checks                   | the registration's healthCheck (`health_checks.py`)       |
@@ -51,6 +54,13 @@ from lucid.models.rules import PolicyCircuitBreakRule
 from lucid.models.sidecar import SidecarConfiguration
 from lucid.translators.endpoints import algorithm_of, cluster_name, load_assignment, uses_eds
 from lucid.translators.health_checks import health_checks
+from lucid.translators.mtls import (
+    MESH_DOMAIN,
+    TLS_TRANSPORT_SOCKET,
+    data_source,
+    mtls_of,
+    upstream_mtls_socket,
+)
 from lucid.translators.state import MeshState, Service
 
 Cluster = cluster_pb2.Cluster
@@ -66,8 +76,6 @@ LB_POLICY = {
 }
 DEFAULT_CONNECT_TIMEOUT_MS = 5000
 HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
-TLS_TRANSPORT_SOCKET = "envoy.transport_sockets.tls"
-MESH_DOMAIN = ".lucid.onion"
 
 
 def pack(message: object) -> any_pb2.Any:
@@ -102,13 +110,6 @@ def _protocol_options(protocol: str, idle_ms: int | None) -> any_pb2.Any:
     return pack(options)
 
 
-def _data_source(value: str) -> base_pb2.DataSource:
-    """PEM given inline stays inline; anything else is a file path on the proxy's host."""
-    if value.lstrip().startswith("-----BEGIN"):
-        return base_pb2.DataSource(inline_string=value)
-    return base_pb2.DataSource(filename=value)
-
-
 def sni(service: Service) -> str:
     """The endpoint's host name; for an IP address (SNI takes none) the mesh name
     `<service>.lucid.onion`, which the sidecar contract routes by too."""
@@ -123,12 +124,12 @@ def _transport_socket(service: Service) -> base_pb2.TransportSocket:
         common.alpn_protocols.append("h2")
     tls = endpoint.tls
     if tls is not None and tls.certAuthority is not None:
-        common.validation_context.trusted_ca.CopyFrom(_data_source(tls.certAuthority))
+        common.validation_context.trusted_ca.CopyFrom(data_source(tls.certAuthority))
     if tls is not None and tls.clientCert is not None and tls.clientKey is not None:
         common.tls_certificates.append(
             common_pb2.TlsCertificate(
-                certificate_chain=_data_source(tls.clientCert),
-                private_key=_data_source(tls.clientKey),
+                certificate_chain=data_source(tls.clientCert),
+                private_key=data_source(tls.clientKey),
             )
         )
     context = tls_pb2.UpstreamTlsContext(common_tls_context=common, sni=sni(service))
@@ -230,7 +231,9 @@ def cluster(state: MeshState, service: Service) -> cluster_pb2.Cluster:
     result.typed_extension_protocol_options[HTTP_PROTOCOL_OPTIONS].CopyFrom(
         _protocol_options(protocol, timeouts.idle if timeouts is not None else None)
     )
-    if protocol in ("https", "grpcs"):
+    if mtls_of(state, service.name) is not None:
+        result.transport_socket.CopyFrom(upstream_mtls_socket(service))
+    elif protocol in ("https", "grpcs"):
         result.transport_socket.CopyFrom(_transport_socket(service))
     result.health_checks.extend(health_checks(service.primary.registration))
     params = circuit_break_parameters(sidecar)
