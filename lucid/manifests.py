@@ -15,8 +15,8 @@ every file is collected before anything is reported, so an operator fixes them i
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,12 @@ class Manifest:
     file: str
     document: int  # 1-based position in its file
     line: int | None
+    # Dotted path ("spec.routing.retry") -> line, to point warnings at the right place.
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def line_of(self, spec_path: str) -> int | None:
+        """The line of a field under spec (or of its nearest ancestor in the file)."""
+        return _line_of(dict(self.lines), f"spec.{spec_path}" if spec_path else "spec", self.line)
 
     @property
     def name(self) -> str:
@@ -170,7 +176,7 @@ def parse_document(
             f"metadata.name must equal spec.{kind.key_field} ({kind.key_of(model)!r})",
             kind.invalid_code,
         )
-    return Manifest(kind, model, file, document, top)
+    return Manifest(kind, model, file, document, top, lines)
 
 
 def parse_documents(documents: Sequence[Any], *, file: str = "<request>") -> list[Manifest]:

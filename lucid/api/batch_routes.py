@@ -19,6 +19,7 @@ from lucid.errors import ErrorCode, FieldError, ValidationFailed
 from lucid.kinds import Kind, lookup
 from lucid.manifests import parse_documents
 from lucid.resources import Resources
+from lucid.translators.notes import notes
 
 # Errors about the request as a whole, rather than one kind's document.
 _CODE = ErrorCode.POLICY_VALIDATION_FAILED
@@ -73,7 +74,16 @@ def batch_router(resources: Resources, guard: Callable[[Request], None]) -> APIR
         documents = _list_field(parse_json(raw, code=_CODE), "documents")
         manifests = parse_documents(documents, file="<request>")
         applied = resources.apply([m.model for m in manifests])
-        return {"items": [{"kind": a.kind, "name": a.name, "action": a.action} for a in applied]}
+        items: list[dict[str, Any]] = []
+        for manifest, done in zip(manifests, applied, strict=True):
+            item: dict[str, Any] = {"kind": done.kind, "name": done.name, "action": done.action}
+            warnings = [
+                {"path": f"spec.{n.path}", "message": n.message} for n in notes(manifest.model)
+            ]
+            if warnings:
+                item["warnings"] = warnings
+            items.append(item)
+        return {"items": items}
 
     @router.post(
         "/delete",

@@ -47,6 +47,7 @@ from lucid.server import (
     token_path,
 )
 from lucid.store import data_dir, default_store_url
+from lucid.translators.notes import notes
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -176,6 +177,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         counts = Counter(m.kind.name for m in found)
         what = ", ".join(f"{n} {kind}" for kind, n in counts.items())
         print(f"{file}: valid ({len(found)} document(s): {what})")
+    _print_notes(manifests)
     if not manifests:
         print("no documents found", file=sys.stderr)
     return EXIT_OK
@@ -186,6 +188,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     if not manifests:
         print("nothing to apply", file=sys.stderr)
         return EXIT_OK
+    _print_notes(manifests)
     documents = [
         {"apiVersion": "lucid.mesh/v1", "kind": m.kind.name, "spec": m.kind.dump(m.model)}
         for m in manifests
@@ -268,6 +271,18 @@ def _where(item: str) -> tuple[str, str]:
     if not sep or not field:
         raise Failed(f"--where takes FIELD=VALUE, not {item!r}")
     return field, value
+
+
+def _print_notes(manifests: Sequence[Manifest]) -> None:
+    """Warn, on stderr, about fields Envoy cannot honour exactly (`lucid.translators.notes`)."""
+    for manifest in manifests:
+        for note in notes(manifest.model):
+            line = manifest.line_of(note.path)
+            where = f"{manifest.file}:{line}" if line is not None else manifest.file
+            print(
+                f"warning: {where}: {manifest.kind.name} {manifest.name}: spec.{note}",
+                file=sys.stderr,
+            )
 
 
 def _print_actions(result: dict[str, Any]) -> None:

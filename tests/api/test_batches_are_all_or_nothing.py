@@ -104,3 +104,17 @@ async def test_delete_lists_every_malformed_item(api):
     assert response.status_code == 400
     paths = [e["path"] for e in error_of(response)["details"]["errors"]]
     assert paths == ["items.0.kind", "items.1", "items.2.name"]
+
+
+async def test_apply_returns_warnings_for_fields_envoy_cannot_honour_exactly(api):
+    inexact = sidecar(resources={"limits": {"cpu": "500m"}})
+
+    response = await api.post(
+        "/v1/apply", json={"documents": [manifest("SidecarConfiguration", inexact)]}, headers=AUTH
+    )
+
+    assert response.status_code == 200, response.text
+    [item] = response.json()["items"]
+    assert item["action"] == "created"
+    assert [w["path"] for w in item["warnings"]] == ["spec.resources.limits.cpu"]
+    assert "cannot enforce CPU or memory" in item["warnings"][0]["message"]

@@ -67,3 +67,32 @@ def test_the_shipped_examples_validate(offline_lucid):
 
     assert result.returncode == 0, result.stdout
     assert all(": valid (" in line for line in result.stdout.splitlines())
+
+
+INEXACT = """
+apiVersion: lucid.mesh/v1
+kind: SidecarConfiguration
+spec:
+  serviceId: 550e8400-e29b-41d4-a716-446655440000
+  policies: []
+  routing:
+    defaultRoute: blockchain-core
+    retry:
+      maxAttempts: 3
+      backoffMultiplier: 1.5
+"""
+
+
+def test_fields_envoy_cannot_honour_exactly_are_warned_about_with_file_and_line(
+    offline_lucid, write
+):
+    path = write("inexact.yaml", INEXACT)
+
+    result = offline_lucid("validate", "-f", str(path))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        f"warning: {path}:10: SidecarConfiguration 550e8400-e29b-41d4-a716-446655440000: "
+        "spec.routing.retry.backoffMultiplier: Envoy's back-off always doubles (multiplier 2, "
+        "fully jittered) from initialDelay up to maxDelay; 1.5 is not used"
+    ]
