@@ -7,6 +7,7 @@ refused; a security rule that requires a role or authentication must say which.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
@@ -53,16 +54,54 @@ class TrafficPolicy(SpecModel):
     labels: dict[str, str] | None = None
 
 
+# Lucid extension: where a JWT's signing keys come from (the spec names none).
+JwksUri = Annotated[str, Field(pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?$")]
+
+
+def _jwks_error(text: str) -> str | None:
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        return f"jwks must be a JSON Web Key Set: {exc}"
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        return 'jwks must be a JSON object with a "keys" list'
+    if not document["keys"] or not all(isinstance(k, dict) for k in document["keys"]):
+        return 'the "keys" of jwks must be a non-empty list of JSON objects'
+    return None
+
+
 class JwtConfig(SpecModel):
     issuer: Annotated[str, Field(min_length=1)] | None = None
     audience: str | None = None
     requiredClaims: dict[str, Any] | None = None
+    # Lucid extensions: the key set, fetched from `jwksUri` or given inline (`jwks`, JSON);
+    # with neither, it is fetched from <issuer>/.well-known/jwks.json.
+    jwksUri: JwksUri | None = None
+    jwks: str | None = None
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> JwtConfig:
+        if self.jwks is not None and self.jwksUri is not None:
+            raise rule_error("jwks", "give jwksUri or jwks, not both", self.jwksUri)
+        if self.jwks is not None:
+            problem = _jwks_error(self.jwks)
+            if problem is not None:
+                raise rule_error("jwks", problem, self.jwks[:80])
+        return self
+
+
+class ApiKeys(SpecModel):
+    """Lucid extension: the keys the api-key method accepts, read from one header."""
+
+    header: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")] = "x-api-key"
+    keys: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
 
 
 class SecurityAuthentication(SpecModel):
     required: bool = True
     methods: list[Literal["jwt", "mtls", "api-key", "oauth2"]] | None = None
     jwt: JwtConfig | None = None
+    apiKeys: ApiKeys | None = None
 
     @model_validator(mode="after")
     def _jwt_needs_issuer(self) -> SecurityAuthentication:

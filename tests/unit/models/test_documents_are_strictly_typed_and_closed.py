@@ -81,7 +81,7 @@ UNKNOWN_FIELDS = [
                  id="in routing"),
     pytest.param(parse_traffic_policy, traffic_policy(), "rules.0.match.host", "LUCID_ERR_1201",
                  id="in a traffic rule match"),
-    pytest.param(parse_security_policy, security_policy(), "rules.0.authentication.jwt.jwks",
+    pytest.param(parse_security_policy, security_policy(), "rules.0.authentication.jwt.keys",
                  "LUCID_ERR_1102", id="in a jwt block"),
     pytest.param(parse_subscription, subscription(), "topic", "LUCID_ERR_1302",
                  id="at the top of a subscription"),
