@@ -109,17 +109,30 @@ def _walk(message: Message) -> Iterator[tuple[TypeUrl, str]]:
 
 
 class ReferenceIndex:
-    """References of each resource, computed once per message object."""
+    """References of each resource, computed once per message object.
 
-    def __init__(self) -> None:
+    A translation's index takes what it can from its predecessor's (`parent`), so a
+    resource shared across states is walked once; one generation only, so memory stays
+    bounded by what two states hold.
+    """
+
+    def __init__(self, parent: ReferenceIndex | None = None) -> None:
         self._cache: dict[int, tuple[Message, frozenset[tuple[TypeUrl, str]]]] = {}
+        self._parent = parent
+
+    def forget_parent(self) -> None:
+        self._parent = None
 
     def references(self, message: Message) -> frozenset[tuple[TypeUrl, str]]:
-        found = self._cache.get(id(message))
+        key = id(message)
+        found = self._cache.get(key)
+        if found is None and self._parent is not None:
+            found = self._parent._cache.get(key)
         if found is not None and found[0] is message:
+            self._cache[key] = found
             return found[1]
         refs = frozenset(_walk(message))
-        self._cache[id(message)] = (message, refs)
+        self._cache[key] = (message, refs)
         return refs
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from types import MappingProxyType
 
 from envoy.config.cluster.v3 import cluster_pb2
@@ -26,9 +25,10 @@ from envoy.config.endpoint.v3 import endpoint_pb2
 from google.protobuf.message import Message
 
 from lucid.translators import inbound, outbound, routes, secrets
+from lucid.translators.changes import changes
 from lucid.translators.clusters import cluster
 from lucid.translators.consistency import InconsistentResources, ReferenceIndex, dangling_references
-from lucid.translators.endpoints import algorithm_of, cluster_name, load_assignment, uses_eds
+from lucid.translators.endpoints import algorithm_of, load_assignment, uses_eds
 from lucid.translators.node import Node
 from lucid.translators.state import MeshState
 from lucid.xds.resources import ADS_ORDER, CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET, TypeUrl
@@ -48,48 +48,127 @@ class NodeResources:
 
 
 class Translation:
-    """Translators applied to one state; per-destination and per-service parts memoised."""
+    """Translators applied to one state; per-destination and per-service parts memoised.
 
-    def __init__(self, state: MeshState) -> None:
+    With `previous` (the translation of the state before), whatever does not depend on a
+    change (`lucid.translators.changes`) is taken from it as the very same object, so
+    the cache sees by identity, in O(1), which resources and which nodes are unchanged.
+    """
+
+    _previous: Translation | None
+    _references: ReferenceIndex
+
+    def __init__(self, state: MeshState, previous: Translation | None = None) -> None:
         self.state = state
         self._clusters: dict[str, cluster_pb2.Cluster] = {}
-        self._assignments: dict[str, endpoint_pb2.ClusterLoadAssignment] = {}
+        self._assignments: dict[str, endpoint_pb2.ClusterLoadAssignment | None] = {}
         self._routes: dict[tuple[str, bool], tuple[Message, ...]] = {}
         self._nodes: dict[Node, NodeResources] = {}
-        self._references = ReferenceIndex()
+        self._destinations: dict[str, tuple[str, ...]] = {}
+        self._references = ReferenceIndex(previous._references if previous is not None else None)
+        # Only one generation back: the previous translation forgets its own predecessor,
+        # so a long-running server does not keep every state it ever had.
+        if previous is not None:
+            previous._previous = None
+            previous._references.forget_parent()
+        self._previous = previous
+        self._changes = changes(previous.state, state) if previous is not None else None
+
+    # What may be reused from the previous translation -----------------------------------
+
+    def _cluster_clean(self, service: str) -> bool:
+        c = self._changes
+        return c is not None and not (
+            service in c.services or service in c.sidecars or service in c.destinations
+        )
+
+    def _assignment_clean(self, service: str) -> bool:
+        c = self._changes
+        return c is not None and not (service in c.services or service in c.sidecars)
+
+    def _routes_clean(self, service: str) -> bool:
+        c = self._changes
+        if c is None or c.topology:
+            return False
+        if service in c.registrations or service in c.sidecars or service in c.sources:
+            return False
+        assert self._previous is not None
+        return not any(
+            d in c.registrations or d in c.sidecars for d in self._previous.destinations(service)
+        )
+
+    def _node_clean(self, node: Node) -> bool:
+        c = self._changes
+        if c is None or c.trust or not self._routes_clean(node.service):
+            return False
+        service = node.service
+        if service in c.services or service in c.destinations or service in c.identities:
+            return False
+        assert self._previous is not None
+        return all(
+            self._cluster_clean(d) and self._assignment_clean(d)
+            for d in self._previous.destinations(service)
+        )
+
+    # Memoised parts ---------------------------------------------------------------------
+
+    def destinations(self, service: str) -> tuple[str, ...]:
+        """Registered services a node of `service` reaches (its outbound clusters)."""
+        found = self._destinations.get(service)
+        if found is None:
+            if self._previous is not None and self._routes_clean(service):
+                found = self._previous.destinations(service)
+            else:
+                state = self.state
+                found = tuple(d for d in routes.destinations(state, service) if d in state.services)
+            self._destinations[service] = found
+        return found
 
     def cluster(self, service: str) -> cluster_pb2.Cluster:
         found = self._clusters.get(service)
         if found is None:
-            found = self._clusters[service] = cluster(self.state, self.state.services[service])
+            if self._previous is not None and self._cluster_clean(service):
+                found = self._previous.cluster(service)
+            else:
+                found = cluster(self.state, self.state.services[service])
+            self._clusters[service] = found
         return found
 
     def load_assignment(self, service: str) -> endpoint_pb2.ClusterLoadAssignment | None:
         """The EDS resource of a destination, or None when its cluster carries it inline."""
-        target = self.state.services[service]
-        if not uses_eds(target):
-            return None
-        found = self._assignments.get(service)
-        if found is None:
-            weighted = algorithm_of(self.state, service) == "weighted"
-            found = self._assignments[service] = load_assignment(target, weighted=weighted)
+        if service in self._assignments:
+            return self._assignments[service]
+        found: endpoint_pb2.ClusterLoadAssignment | None
+        if self._previous is not None and self._assignment_clean(service):
+            found = self._previous.load_assignment(service)
+        else:
+            target = self.state.services[service]
+            found = None
+            if uses_eds(target):
+                weighted = algorithm_of(self.state, service) == "weighted"
+                found = load_assignment(target, weighted=weighted)
+        self._assignments[service] = found
         return found
 
     def route_configurations(self, node: Node) -> tuple[Message, ...]:
         key = (node.service, node.is_gateway)
         found = self._routes.get(key)
         if found is None:
-            found = self._routes[key] = tuple(routes.route_configurations(self.state, node))
+            if self._previous is not None and self._routes_clean(node.service):
+                found = self._previous.route_configurations(node)
+            else:
+                found = tuple(routes.route_configurations(self.state, node))
+            self._routes[key] = found
         return found
-
-    @cached_property
-    def shared_cluster_names(self) -> frozenset[str]:
-        return frozenset(cluster_name(name) for name in self.state.services)
 
     def node(self, node: Node) -> NodeResources:
         found = self._nodes.get(node)
         if found is None:
-            found = self._nodes[node] = self._translate(node)
+            if self._previous is not None and self._node_clean(node):
+                found = self._previous.node(node)
+            else:
+                found = self._translate(node)
+            self._nodes[node] = found
         return found
 
     def check(self, resources: NodeResources) -> None:
@@ -98,7 +177,7 @@ class Translation:
 
     def _translate(self, node: Node) -> NodeResources:
         state = self.state
-        reachable = [d for d in routes.destinations(state, node.service) if d in state.services]
+        reachable = self.destinations(node.service)
         clusters: list[Message] = [self.cluster(d) for d in reachable]
         assignments: list[Message] = [
             a for a in (self.load_assignment(d) for d in reachable) if a is not None

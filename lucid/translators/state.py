@@ -190,6 +190,30 @@ def _instance(registration: ServiceRegistration, status: Status) -> Instance:
     )
 
 
+_NO_SERVICES: Mapping[str, Service] = MappingProxyType({})
+
+
+def _by_position(pair: tuple[ServiceRegistration, Status]) -> tuple[str, int, str]:
+    registration = pair[0]
+    return (registration.endpoint.host, registration.endpoint.port, registration.serviceId)
+
+
+def _service(
+    name: str, found: list[tuple[ServiceRegistration, Status]], before: Service | None
+) -> Service:
+    found.sort(key=_by_position)
+    if (
+        before is not None
+        and len(before.instances) == len(found)
+        and all(
+            old.registration is registration and old.status == status
+            for old, (registration, status) in zip(before.instances, found, strict=True)
+        )
+    ):
+        return before
+    return Service(name=name, instances=tuple(_instance(r, status) for r, status in found))
+
+
 def build_state(
     registrations: Iterable[ServiceRegistration],
     sidecars: Iterable[SidecarConfiguration] = (),
@@ -198,24 +222,26 @@ def build_state(
     statuses: Mapping[str, Status] = _EMPTY,
     identities: Mapping[str, Identity] | None = None,
     trust_bundle: str | None = None,
+    previous: MeshState | None = None,
 ) -> MeshState:
     """Freeze validated models into a `MeshState`; input order never matters.
 
     `statuses` maps serviceId to the registry's stored status; a registration without one
     is `unknown`. Unknown status strings are refused rather than guessed.
+
+    With `previous`, a service whose registrations are the very same model objects with
+    the same statuses keeps its previous `Service` object, so incremental translation
+    (`lucid.translators.mesh.Translation`) can tell what changed by identity, in O(1).
     """
-    grouped: dict[str, list[Instance]] = defaultdict(list)
+    grouped: dict[str, list[tuple[ServiceRegistration, Status]]] = defaultdict(list)
     for registration in registrations:
         status = statuses.get(registration.serviceId, "unknown")
         if status not in STATUSES:
             raise ValueError(f"unknown registration status {status!r}")
-        grouped[registration.serviceName].append(_instance(registration, status))
+        grouped[registration.serviceName].append((registration, status))
+    before = previous.services if previous is not None else _NO_SERVICES
     services = {
-        name: Service(
-            name=name,
-            instances=tuple(sorted(found, key=lambda i: (i.host, i.port, i.service_id))),
-        )
-        for name, found in sorted(grouped.items())
+        name: _service(name, found, before.get(name)) for name, found in sorted(grouped.items())
     }
     sidecar_map = {s.serviceId: s for s in sorted(sidecars, key=lambda s: s.serviceId)}
     return MeshState(

@@ -1,0 +1,217 @@
+"""Translation speed: a full mesh, then one policy changed (DESIGN.md targets).
+
+Full: `build_state` + every node's resources (3,000 sidecars for 1,000 services x 3
+instances) + the pre-publish consistency check + serializing each distinct resource once
+(versions are hashes of those bytes). Incremental: one traffic policy changed, the new
+state translated with the previous translation to reuse from, and only new resources
+serialized. Prints JSON (with machine, versions and commit) and a short table.
+
+    .venv/bin/python benchmarks/translate.py [--services 1000] [--repeat 5] [--unscoped]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.meshgen import generate
+from lucid.models import TrafficPolicy
+from lucid.translators.mesh import Translation
+from lucid.translators.node import Node
+from lucid.translators.state import MeshState, build_state
+
+TARGET_FULL_MS = 500.0
+TARGET_INCREMENTAL_MS = 10.0
+
+
+def nodes_of(state: MeshState) -> list[Node]:
+    return [
+        Node(
+            id=instance.instance_id or instance.service_id,
+            service=name,
+            service_id=instance.service_id,
+            plane=instance.plane,
+            cluster=instance.cluster,
+            app_port=instance.port + 1,
+            inbound_port=instance.port,
+            edge_port=10000 if instance.cluster == "api-gateway" else None,
+        )
+        for name, service in state.services.items()
+        for instance in service.instances
+    ]
+
+
+class Serializer:
+    """Serialize each distinct message once (by identity), as the xDS cache does."""
+
+    def __init__(self) -> None:
+        self.versions: dict[int, tuple[object, str]] = {}
+        self.bytes = 0
+
+    def publish(self, translation: Translation, nodes: list[Node]) -> int:
+        fresh = 0
+        for node in nodes:
+            resources = translation.node(node)
+            translation.check(resources)
+            for named in resources.resources.values():
+                for message in named.values():
+                    if id(message) in self.versions:
+                        continue
+                    data = message.SerializeToString(deterministic=True)
+                    self.bytes += len(data)
+                    version = hashlib.sha256(data).hexdigest()[:16]
+                    self.versions[id(message)] = (message, version)
+                    fresh += 1
+        return fresh
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    gc.collect()
+    start = time.perf_counter()
+    result = fn()
+    return (time.perf_counter() - start) * 1000, result
+
+
+def changed_policy(policy: TrafficPolicy, round_: int) -> TrafficPolicy:
+    return policy.model_copy(update={"priority": 100 + (policy.priority + round_) % 800})
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    registrations, sidecars, traffic, security = generate(
+        args.services, args.instances, args.traffic, args.security, scoped=not args.unscoped
+    )
+    full: list[float] = []
+    stages: dict[str, list[float]] = {"state": [], "translate": [], "serialize": []}
+    translation: Translation | None = None
+    nodes: list[Node] = []
+    resources = 0
+    for _ in range(args.repeat):
+        ms_state, state = timed(lambda: build_state(registrations, sidecars, traffic, security))
+        nodes = nodes_of(state)
+        translation = Translation(state)
+        ms_translate, _ = timed(lambda: [translation.node(n) for n in nodes])  # noqa: B023
+        serializer = Serializer()
+        ms_serialize, resources = timed(lambda: serializer.publish(translation, nodes))  # noqa: B023
+        stages["state"].append(ms_state)
+        stages["translate"].append(ms_translate)
+        stages["serialize"].append(ms_serialize)
+        full.append(ms_state + ms_translate + ms_serialize)
+    assert translation is not None
+    incremental: list[float] = []
+    rebuilt: list[int] = []
+    previous = translation
+    serializer = Serializer()
+    serializer.publish(previous, nodes)
+    for round_ in range(1, args.repeat + 1):
+        index = (round_ * 37) % len(traffic)
+        traffic = [*traffic[:index], changed_policy(traffic[index], round_), *traffic[index + 1 :]]
+
+        def step(policies: list[TrafficPolicy], before: Translation) -> tuple[Translation, int]:
+            state = build_state(registrations, sidecars, policies, security, previous=before.state)
+            current = Translation(state, previous=before)
+            return current, serializer.publish(current, nodes)
+
+        ms, (previous, fresh) = timed(lambda: step(traffic, previous))  # noqa: B023
+        incremental.append(ms)
+        rebuilt.append(fresh)
+    return {
+        "benchmark": "translate",
+        "mesh": {
+            "services": args.services,
+            "instances": args.instances,
+            "nodes": len(nodes),
+            "traffic_policies": args.traffic,
+            "security_policies": args.security,
+            "scoped_by_dependencies": not args.unscoped,
+        },
+        "full_ms": {"median": statistics.median(full), "min": min(full), "max": max(full)},
+        "full_stages_median_ms": {k: statistics.median(v) for k, v in stages.items()},
+        "distinct_resources": resources,
+        "serialized_bytes": serializer.bytes,
+        "incremental_ms": {
+            "median": statistics.median(incremental),
+            "min": min(incremental),
+            "max": max(incremental),
+        },
+        "incremental_resources_reserialized_median": statistics.median(rebuilt),
+        "targets_ms": {"full": TARGET_FULL_MS, "incremental": TARGET_INCREMENTAL_MS},
+        "machine": machine(),
+    }
+
+
+def machine() -> dict[str, Any]:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    import google.protobuf
+
+    return {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "protobuf": google.protobuf.__version__,
+        "commit": commit or "unknown",
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    mesh = result["mesh"]
+    rows = [
+        (
+            "mesh",
+            f"{mesh['services']} services x {mesh['instances']} = {mesh['nodes']} nodes, "
+            f"{mesh['traffic_policies']} traffic + {mesh['security_policies']} security policies",
+        ),
+        (
+            "full translation (median)",
+            f"{result['full_ms']['median']:.0f} ms (target < {TARGET_FULL_MS:.0f} ms)",
+        ),
+        (
+            "  state / translate / serialize",
+            " / ".join(f"{v:.0f}" for v in result["full_stages_median_ms"].values()) + " ms",
+        ),
+        (
+            "incremental, one policy (median)",
+            f"{result['incremental_ms']['median']:.1f} ms "
+            f"(target < {TARGET_INCREMENTAL_MS:.0f} ms)",
+        ),
+        ("  resources re-serialized", str(result["incremental_resources_reserialized_median"])),
+    ]
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", type=int, default=1000)
+    parser.add_argument("--instances", type=int, default=3)
+    parser.add_argument("--traffic", type=int, default=1000)
+    parser.add_argument("--security", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--unscoped", action="store_true", help="no metadata.dependencies")
+    parser.add_argument("--json", type=Path, help="also write the JSON here")
+    args = parser.parse_args()
+    result = run(args)
+    text = json.dumps(result, indent=2)
+    print(text)
+    print()
+    print(table(result))
+    if args.json:
+        args.json.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
