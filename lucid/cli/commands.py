@@ -6,7 +6,8 @@
     3  no Lucid Mesh answered at the server URL
   130  interrupted
 
-`validate` works offline; `apply`, `get` and `delete` talk to the REST API of `lucid serve`.
+`validate` and `render` work offline; `apply`, `get` and `delete` talk to the REST API of
+`lucid serve`.
 `apply` and `delete -f` read the YAML here first, so a mistake is reported with its file and
 line before anything is sent.
 """
@@ -33,7 +34,8 @@ from lucid.cli.output import (
     kind_table,
     paint,
 )
-from lucid.errors import ManifestError
+from lucid.cli.render import add_render_command
+from lucid.errors import LucidError, ManifestError
 from lucid.kinds import KINDS, Kind, lookup
 from lucid.manifests import Manifest, dump_yaml, load_paths
 from lucid.server import (
@@ -75,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_UNREACHABLE
     except (Failed, ServeError) as exc:
+        _error(str(exc))
+    except LucidError as exc:
         _error(str(exc))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -140,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind", nargs="?", metavar="KIND")
     p.add_argument("names", nargs="*", metavar="NAME")
     p.set_defaults(run=cmd_delete, parser=p)
+
+    add_render_command(commands)
     return parser
 
 

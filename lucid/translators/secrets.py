@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from envoy.config.core.v3 import base_pb2
 from envoy.extensions.transport_sockets.tls.v3 import common_pb2, secret_pb2
 
 from lucid.models.config import MTLSConfig
@@ -54,8 +55,8 @@ def identity_secret(
         if identity is None:
             return None
         certificate = common_pb2.TlsCertificate(
-            certificate_chain=data_source(identity.certificate_chain),
-            private_key=data_source(identity.private_key),
+            certificate_chain=base_pb2.DataSource(inline_string=identity.certificate_chain),
+            private_key=base_pb2.DataSource(inline_string=identity.private_key),
         )
     return secret_pb2.Secret(name=IDENTITY_SECRET, tls_certificate=certificate)
 
@@ -64,7 +65,7 @@ def trust_secret(state: MeshState, own: MTLSConfig | None) -> secret_pb2.Secret 
     if own is not None and own.certAuthority is not None:
         trusted = data_source(own.certAuthority)
     elif state.trust_bundle is not None:
-        trusted = data_source(state.trust_bundle)
+        trusted = base_pb2.DataSource(inline_string=state.trust_bundle)
     else:
         return None
     return secret_pb2.Secret(
