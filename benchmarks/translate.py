@@ -31,8 +31,9 @@ from benchmarks.meshgen import generate
 from lucid.models import TrafficPolicy
 from lucid.translators.mesh import Translation
 from lucid.translators.node import Node
-from lucid.translators.state import MeshState, build_state
+from lucid.translators.state import Identity, MeshState, build_state
 
+PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 TARGET_FULL_MS = 500.0
 TARGET_INCREMENTAL_MS = 10.0
 
@@ -93,13 +94,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     registrations, sidecars, traffic, security = generate(
         args.services, args.instances, args.traffic, args.security, scoped=not args.unscoped
     )
+    # Certificates come from the mesh CA at run time; their content does not matter here.
+    identities = {r.serviceName: Identity(PEM, PEM) for r in registrations}
+    extra = {"identities": identities, "trust_bundle": PEM}
     full: list[float] = []
     stages: dict[str, list[float]] = {"state": [], "translate": [], "serialize": []}
     translation: Translation | None = None
     nodes: list[Node] = []
     resources = 0
     for _ in range(args.repeat):
-        ms_state, state = timed(lambda: build_state(registrations, sidecars, traffic, security))
+        ms_state, state = timed(
+            lambda: build_state(registrations, sidecars, traffic, security, **extra)
+        )
         nodes = nodes_of(state)
         translation = Translation(state)
         ms_translate, _ = timed(lambda: [translation.node(n) for n in nodes])  # noqa: B023
@@ -120,7 +126,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         traffic = [*traffic[:index], changed_policy(traffic[index], round_), *traffic[index + 1 :]]
 
         def step(policies: list[TrafficPolicy], before: Translation) -> tuple[Translation, int]:
-            state = build_state(registrations, sidecars, policies, security, previous=before.state)
+            state = build_state(
+                registrations, sidecars, policies, security, previous=before.state, **extra
+            )
             current = Translation(state, previous=before)
             return current, serializer.publish(current, nodes)
 

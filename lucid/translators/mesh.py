@@ -78,9 +78,8 @@ class Translation:
 
     def _cluster_clean(self, service: str) -> bool:
         c = self._changes
-        return c is not None and not (
-            service in c.services or service in c.sidecars or service in c.destinations
-        )
+        # A cluster reads only its own service and that service's sidecar configuration.
+        return c is not None and not (service in c.services or service in c.sidecars)
 
     def _assignment_clean(self, service: str) -> bool:
         c = self._changes
