@@ -1,30 +1,260 @@
-"""LDS/RDS/CDS, destination side: inbound and edge listeners, local clusters. Placeholder."""
+"""LDS/RDS/CDS, destination side: the inbound and edge listeners, and the local clusters.
+
+The inbound listener (`lucid-inbound`, 0.0.0.0:inboundPort) is where a service enforces
+what others may do to it, before anything reaches the local app on 127.0.0.1:appPort:
+
+| spec                                  | Envoy, in filter order                             |
+|---------------------------------------|----------------------------------------------------|
+| resources.limits.connections          | `envoy.filters.network.connection_limit`; and      |
+|                                       | max_connections on the local app cluster           |
+| sidecar security.mTLS                 | DownstreamTlsContext, client certificate required, |
+|                                       | certificates from SDS (`lucid-identity/-trust`)    |
+| jwt settings of security rules        | `jwt_authn` (`jwt.py`): 401                        |
+| security / traffic / auth policies,   | RBAC DENY then ALLOW filters (`rbac.py`, order and |
+| plane isolation, api-key              | fallback in `access.py`): 403                      |
+| rate-limit policies                   | `local_ratelimit`, per route (`ratelimit.py`): 429 |
+| monitoring                            | access log and tracing (`hcm.py`)                  |
+
+The edge listener of a gateway (`lucid-edge`, 0.0.0.0:edgePort) faces external clients:
+the same HTTP filters, but no mTLS and no connection limit; callers are anonymous there
+(no rule naming sources applies, no plane isolation, and the sidecar's
+`security.authentication` block is an inbound matter), and its routes come from the
+gateway's routing table (`edge_route_name`), built elsewhere.
+
+api-key is checked by the RBAC filter (the `apiKeys` header against its keys), not by
+`envoy.filters.http.api_key_auth`: Envoy 1.40 accepts that filter but marks it
+work-in-progress and outside its threat model, and it can only be scoped per route,
+not per caller and priority as the rules require.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
-from envoy.config.cluster.v3 import cluster_pb2
-from envoy.config.listener.v3 import listener_pb2
+from envoy.config.cluster.v3 import circuit_breaker_pb2, cluster_pb2
+from envoy.config.core.v3 import address_pb2, base_pb2, protocol_pb2
+from envoy.config.endpoint.v3 import endpoint_components_pb2, endpoint_pb2
+from envoy.config.listener.v3 import listener_components_pb2, listener_pb2
+from envoy.config.route.v3 import route_components_pb2 as rc
 from envoy.config.route.v3 import route_pb2
+from envoy.extensions.filters.network.connection_limit.v3 import connection_limit_pb2
+from envoy.extensions.filters.network.http_connection_manager.v3 import (
+    http_connection_manager_pb2 as hcm_pb2,
+)
+from envoy.extensions.transport_sockets.tls.v3 import tls_pb2
+from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2
+from google.protobuf import wrappers_pb2
 
-from lucid.translators.node import Node
+from lucid.translators import hcm
+from lucid.translators.access import Access, access, mtls_enabled
+from lucid.translators.clusters import HTTP_PROTOCOL_OPTIONS, duration_ms, pack
+from lucid.translators.jwt import jwks_clusters, jwt_filter
+from lucid.translators.mtls import TLS_TRANSPORT_SOCKET, sds_tls_context
+from lucid.translators.node import (
+    EDGE_LISTENER,
+    INBOUND_LISTENER,
+    Node,
+    edge_route_name,
+    inbound_route_name,
+    local_app_cluster_name,
+)
+from lucid.translators.ratelimit import app_route, has_rate_limits, policy_routes, rate_limit_filter
+from lucid.translators.rbac import Caller, rbac_filters
 from lucid.translators.state import MeshState
+
+CONNECTION_LIMIT_FILTER: Final = "envoy.filters.network.connection_limit"
+LOCAL_APP_ADDRESS: Final = "127.0.0.1"
+LOCAL_CONNECT_TIMEOUT_MS: Final = 1_000
+
+
+def _address(host: str, port: int) -> address_pb2.Address:
+    return address_pb2.Address(
+        socket_address=address_pb2.SocketAddress(address=host, port_value=port)
+    )
+
+
+def connection_limit(state: MeshState, service: str) -> int | None:
+    """`resources.limits.connections` of the service's sidecar, when it has limits."""
+    sidecar = state.sidecar_of_service(service)
+    limits = sidecar.resources.limits if sidecar and sidecar.resources else None
+    return limits.connections if limits is not None else None
+
+
+def _caller(state: MeshState, node: Node, *, edge: bool) -> Caller:
+    if edge:
+        assert node.edge_port is not None
+        return Caller(mode="external", ports=frozenset({node.edge_port}))
+    service = state.service(node.service)
+    planes = frozenset({node.plane}) if node.plane else (service.planes if service else frozenset())
+    ports = frozenset(p for p in (node.inbound_port, node.app_port) if p is not None)
+    if mtls_enabled(state, node.service):
+        return Caller(mode="mtls", ports=ports, planes=planes)
+    return Caller(mode="header", ports=ports, planes=planes)
+
+
+def http_filters(
+    state: MeshState, node: Node, rules: Access, caller: Caller
+) -> list[hcm_pb2.HttpFilter]:
+    """jwt_authn, RBAC (deny, allow), local_ratelimit: the destination-side HTTP filters."""
+    filters: list[hcm_pb2.HttpFilter] = []
+    jwt = jwt_filter(rules, caller)
+    if jwt is not None:
+        filters.append(jwt)
+    filters.extend(rbac_filters(state, rules, caller))
+    cluster = local_app_cluster_name(node.app_port or 0)
+    if has_rate_limits(list(policy_routes(state, node.service, cluster))):
+        filters.append(rate_limit_filter())
+    return filters
+
+
+def _listener(
+    name: str,
+    port: int,
+    manager: hcm_pb2.HttpConnectionManager,
+    network_filters: Sequence[listener_components_pb2.Filter] = (),
+) -> listener_pb2.Listener:
+    return listener_pb2.Listener(
+        name=name,
+        address=_address("0.0.0.0", port),
+        filter_chains=[
+            listener_components_pb2.FilterChain(
+                filters=[*network_filters, hcm.http_connection_manager_filter(manager)]
+            )
+        ],
+    )
 
 
 def inbound_listener(state: MeshState, node: Node) -> listener_pb2.Listener | None:
-    return None
+    """`lucid-inbound` on 0.0.0.0:inboundPort, to the local app; None without both ports."""
+    if node.app_port is None or node.inbound_port is None:
+        return None
+    caller = _caller(state, node, edge=False)
+    rules = access(state, node.service, inbound=True)
+    sidecar = state.sidecar_of_service(node.service)
+    manager = hcm.http_connection_manager(
+        stat_prefix="inbound",
+        http_filters=http_filters(state, node, rules, caller),
+        sidecar=sidecar,
+        service=node.service,
+        route_config_name=inbound_route_name(node.service),
+    )
+    network: list[listener_components_pb2.Filter] = []
+    limit = connection_limit(state, node.service)
+    if limit is not None:
+        config = connection_limit_pb2.ConnectionLimit(
+            stat_prefix="inbound_connections",
+            max_connections=wrappers_pb2.UInt64Value(value=limit),
+        )
+        network.append(
+            listener_components_pb2.Filter(name=CONNECTION_LIMIT_FILTER, typed_config=pack(config))
+        )
+    if caller.mode == "mtls":
+        # The app sees who called in x-forwarded-client-cert (URI SAN only).
+        manager.forward_client_cert_details = hcm_pb2.HttpConnectionManager.SANITIZE_SET
+        manager.set_current_client_cert_details.uri = True
+    listener = _listener(INBOUND_LISTENER, node.inbound_port, manager, network)
+    listener.traffic_direction = base_pb2.INBOUND
+    if caller.mode == "mtls":
+        context = tls_pb2.DownstreamTlsContext(
+            common_tls_context=sds_tls_context(),
+            require_client_certificate=wrappers_pb2.BoolValue(value=True),
+        )
+        context.common_tls_context.alpn_protocols.extend(["h2", "http/1.1"])
+        listener.filter_chains[0].transport_socket.CopyFrom(
+            base_pb2.TransportSocket(name=TLS_TRANSPORT_SOCKET, typed_config=pack(context))
+        )
+    return listener
 
 
 def edge_listener(state: MeshState, node: Node) -> listener_pb2.Listener | None:
-    return None
+    """`lucid-edge` on 0.0.0.0:edgePort for gateways (external clients; RDS edge routes)."""
+    if node.edge_port is None:
+        return None
+    caller = _caller(state, node, edge=True)
+    rules = access(state, node.service, inbound=False)
+    manager = hcm.http_connection_manager(
+        stat_prefix="edge",
+        http_filters=http_filters(state, node, rules, caller),
+        sidecar=state.sidecar_of_service(node.service),
+        service=node.service,
+        route_config_name=edge_route_name(node.service),
+    )
+    listener = _listener(EDGE_LISTENER, node.edge_port, manager)
+    listener.traffic_direction = base_pb2.INBOUND
+    return listener
 
 
 def inbound_route_configuration(
     state: MeshState, node: Node
 ) -> route_pb2.RouteConfiguration | None:
-    return None
+    """`routes-in|<service>`: policy routes (rate limits, redirects), then the local app."""
+    if node.app_port is None or node.inbound_port is None:
+        return None
+    cluster = local_app_cluster_name(node.app_port)
+    routes = list(policy_routes(state, node.service, cluster))
+    routes.append(app_route("app", rc.RouteMatch(prefix="/"), cluster))
+    return route_pb2.RouteConfiguration(
+        name=inbound_route_name(node.service),
+        virtual_hosts=[rc.VirtualHost(name="inbound", domains=["*"], routes=routes)],
+        validate_clusters=wrappers_pb2.BoolValue(value=False),
+    )
+
+
+def local_app_cluster(state: MeshState, node: Node) -> cluster_pb2.Cluster | None:
+    """`inbound|<appPort>`: STATIC 127.0.0.1:appPort, HTTP/2 for grpc services."""
+    if node.app_port is None or node.inbound_port is None:
+        return None
+    name = local_app_cluster_name(node.app_port)
+    cluster = cluster_pb2.Cluster(
+        name=name,
+        type=cluster_pb2.Cluster.STATIC,
+        connect_timeout=duration_ms(LOCAL_CONNECT_TIMEOUT_MS),
+        load_assignment=endpoint_pb2.ClusterLoadAssignment(
+            cluster_name=name,
+            endpoints=[
+                endpoint_components_pb2.LocalityLbEndpoints(
+                    lb_endpoints=[
+                        endpoint_components_pb2.LbEndpoint(
+                            endpoint=endpoint_components_pb2.Endpoint(
+                                address=_address(LOCAL_APP_ADDRESS, node.app_port)
+                            )
+                        )
+                    ]
+                )
+            ],
+        ),
+    )
+    service = state.service(node.service)
+    options = http_protocol_options_pb2.HttpProtocolOptions()
+    if service is not None and service.primary.protocol in ("grpc", "grpcs"):
+        options.explicit_http_config.http2_protocol_options.CopyFrom(
+            protocol_pb2.Http2ProtocolOptions()
+        )
+    else:
+        options.explicit_http_config.http_protocol_options.CopyFrom(
+            protocol_pb2.Http1ProtocolOptions()
+        )
+    cluster.typed_extension_protocol_options[HTTP_PROTOCOL_OPTIONS].CopyFrom(pack(options))
+    limit = connection_limit(state, node.service)
+    if limit is not None:
+        cluster.circuit_breakers.thresholds.append(
+            circuit_breaker_pb2.CircuitBreakers.Thresholds(
+                max_connections=wrappers_pb2.UInt32Value(value=min(limit, 2**32 - 1))
+            )
+        )
+    return cluster
 
 
 def local_clusters(state: MeshState, node: Node) -> Sequence[cluster_pb2.Cluster]:
-    return []
+    """The local app cluster, remote JWKS clusters, and the tracing collector's cluster."""
+    found: dict[str, cluster_pb2.Cluster] = {}
+    app = local_app_cluster(state, node)
+    if app is not None:
+        found[app.name] = app
+    if node.inbound_port is not None or node.edge_port is not None:
+        for cluster in jwks_clusters(access(state, node.service)):
+            found[cluster.name] = cluster
+    for cluster in hcm.tracing_clusters(state.sidecar_of_service(node.service)):
+        found[cluster.name] = cluster
+    return [found[name] for name in sorted(found)]
