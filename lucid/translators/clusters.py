@@ -75,6 +75,8 @@ LB_POLICY = {
     "consistent-hash": Cluster.RING_HASH,
 }
 DEFAULT_CONNECT_TIMEOUT_MS = 5000
+RETRY_BUDGET_PERCENT = 20.0
+RETRY_BUDGET_MIN_CONCURRENCY = 3
 HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
 
@@ -164,6 +166,12 @@ def _thresholds(params: CircuitBreakParameters) -> circuit_breaker_pb2.CircuitBr
     ):
         if value is not None:
             getattr(thresholds, field).value = value
+    if params.maxRetries is None:
+        # No fixed cap: retries may add RETRY_BUDGET_PERCENT % to the active requests (at
+        # least RETRY_BUDGET_MIN_CONCURRENCY at once), so they scale with load but cannot
+        # multiply it in an outage. Envoy's budget replaces max_retries, hence only without it.
+        thresholds.retry_budget.budget_percent.value = RETRY_BUDGET_PERCENT
+        thresholds.retry_budget.min_retry_concurrency.value = RETRY_BUDGET_MIN_CONCURRENCY
     return circuit_breaker_pb2.CircuitBreakers(thresholds=[thresholds])
 
 

@@ -1,18 +1,92 @@
-"""LDS, source side: the outbound listener and proxyless api listeners. Placeholder."""
+"""LDS, source side: the sidecar's outbound listener and proxyless gRPC api listeners.
+
+The outbound listener (`lucid-outbound`) is where the local app sends every call to
+another service: `127.0.0.1:<outboundPort>`, plain HTTP (HTTP/1.1 or h2c, codec AUTO),
+one HTTP connection manager that takes its routes from RDS `routes-out|<service>`
+(`routes.py`) over ADS. Its access logs and tracing follow the source sidecar's
+`monitoring`; its connection idle timeout is the sidecar's `routing.timeout.idle` when
+written. The stateful-session filter is added only when some reachable destination asks
+for sticky sessions; it does nothing until a route enables it.
+
+A proxyless gRPC client (`node.metadata.proxyless`) has no listener of its own: it dials
+`xds:///<service>` and asks LDS for a Listener named exactly `<service>`. It gets one
+`api_listener` per reachable destination, whose HTTP connection manager holds the route
+configuration inline (one virtual host, domain the service name) and only what gRPC
+implements: the typed router filter, no access log, tracing or stateful session, and the
+proxyless flavour of the routes (`route_actions.py`). Clusters and endpoints are the
+shared ones (EDS, one weighted locality).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from envoy.config.listener.v3 import listener_pb2
+from envoy.config.core.v3 import address_pb2, base_pb2
+from envoy.config.listener.v3 import api_listener_pb2, listener_components_pb2, listener_pb2
+from envoy.config.route.v3 import route_pb2
 
-from lucid.translators.node import OUTBOUND_LISTENER, Node
+from lucid.translators.clusters import pack
+from lucid.translators.hcm import http_connection_manager, http_connection_manager_filter
+from lucid.translators.node import OUTBOUND_LISTENER, Node, outbound_route_name
+from lucid.translators.route_policies import stateful_session_filter
+from lucid.translators.routes import destinations, needs_stateful_session
 from lucid.translators.state import MeshState
+from lucid.translators.virtual_hosts import source, virtual_host
+
+LOOPBACK = "127.0.0.1"
+OUTBOUND_STAT_PREFIX = "outbound"
 
 
 def outbound_listener(state: MeshState, node: Node) -> listener_pb2.Listener:
-    return listener_pb2.Listener(name=OUTBOUND_LISTENER)
+    """`lucid-outbound` on 127.0.0.1:outboundPort, routed by `routes-out|<service>`."""
+    sidecar = state.sidecar_of_service(node.service)
+    timeouts = sidecar.routing.timeout if sidecar is not None else None
+    idle = timeouts.idle if timeouts is not None and "idle" in timeouts.model_fields_set else None
+    filters = [stateful_session_filter()] if needs_stateful_session(state, node.service) else []
+    manager = http_connection_manager(
+        stat_prefix=OUTBOUND_STAT_PREFIX,
+        http_filters=filters,
+        sidecar=sidecar,
+        service=node.service,
+        route_config_name=outbound_route_name(node.service),
+        idle_timeout_ms=idle,
+    )
+    return listener_pb2.Listener(
+        name=OUTBOUND_LISTENER,
+        address=address_pb2.Address(
+            socket_address=address_pb2.SocketAddress(
+                address=LOOPBACK, port_value=node.outbound_port
+            )
+        ),
+        filter_chains=[
+            listener_components_pb2.FilterChain(filters=[http_connection_manager_filter(manager)])
+        ],
+        traffic_direction=base_pb2.OUTBOUND,
+    )
 
 
 def proxyless_listeners(state: MeshState, node: Node) -> Sequence[listener_pb2.Listener]:
-    return []
+    """One `api_listener` per reachable destination, named after it (gRPC `xds:///name`)."""
+    src = source(state, node.service)
+    listeners = []
+    for destination in destinations(state, node.service):
+        table = route_pb2.RouteConfiguration(
+            name=destination,
+            virtual_hosts=[virtual_host(state, src, destination, proxyless=True)],
+        )
+        manager = http_connection_manager(
+            stat_prefix=destination,
+            http_filters=[],
+            sidecar=None,
+            service=node.service,
+            route_config=table,
+        )
+        manager.ClearField("access_log")
+        manager.ClearField("tracing")
+        listeners.append(
+            listener_pb2.Listener(
+                name=destination,
+                api_listener=api_listener_pb2.ApiListener(api_listener=pack(manager)),
+            )
+        )
+    return listeners
