@@ -10,8 +10,8 @@ server would build (identities from an ephemeral mesh CA, every registration's h
   every resource under `static_resources`; EDS clusters become STATIC with their load
   assignment inline, RDS references become inline route configurations, and SDS
   references (served over ADS) become references to the static secrets; an admin on
-  127.0.0.1:9901. A proxyless gRPC client is no Envoy, but its api listeners are checked
-  the same way.
+  127.0.0.1:9901. A proxyless gRPC client is no Envoy (and Envoy builds carry no api
+  listener extension), so it has no bootstrap: render it as a dump.
 - a config-dump-like document: per resource type, each resource's name, version (short
   sha256 of its deterministic bytes, as the cache versions it) and JSON, with inline
   private keys redacted as Envoy's own config dump does.
@@ -210,8 +210,20 @@ def _redacted(value: Any) -> Any:
     return value
 
 
+def check_bootstrap(node: Node) -> None:
+    """Refuse a bootstrap for a proxyless gRPC client: it is no Envoy."""
+    if node.proxyless:
+        raise RenderError(
+            ErrorCode.SIDECAR_CONFIGURATION_FAILED,
+            f"node {node.id!r} is a proxyless gRPC client, not an Envoy: "
+            "it has no static bootstrap; render it with --format dump",
+            details={"field": "--format", "value": "bootstrap"},
+        )
+
+
 def bootstrap(resources: NodeResources) -> dict[str, Any]:
     """A static bootstrap holding every resource of the node; see the module docstring."""
+    check_bootstrap(resources.node)
     by_type = {t: resources.resources.get(t, {}) for t in (CLUSTER, ENDPOINT, SECRET, LISTENER)}
     routes = {name: _json(m) for name, m in resources.resources.get(ROUTE, {}).items()}
     assignments = {name: _json(m) for name, m in by_type[ENDPOINT].items()}

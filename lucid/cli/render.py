@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from lucid.manifests import load_paths
-from lucid.render import bootstrap, config_dump, find_node, mesh_state, render_node
+from lucid.render import bootstrap, check_bootstrap, config_dump, find_node, mesh_state, render_node
 from lucid.translators.node import DEFAULT_OUTBOUND_PORT
 
 
@@ -36,7 +36,11 @@ def add_render_command(commands: Any) -> None:
     )
     p.add_argument("-f", "--filename", nargs="+", required=True, metavar="PATH")
     p.add_argument("--node", required=True, metavar="INSTANCE_ID", help="instanceId or serviceId")
-    p.add_argument("--format", choices=["bootstrap", "dump"], default="bootstrap")
+    p.add_argument(
+        "--format",
+        choices=["bootstrap", "dump"],
+        help="bootstrap (default) or dump (the default for --proxyless, which has no bootstrap)",
+    )
     p.add_argument(
         "-o", "--output", choices=["yaml", "json"], help="bootstrap as yaml (default) or json"
     )
@@ -59,8 +63,11 @@ def cmd_render(args: argparse.Namespace) -> int:
         outbound_port=args.outbound_port,
         proxyless=args.proxyless,
     )
+    as_dump = args.format == "dump" or (args.format is None and args.proxyless)
+    if not as_dump:
+        check_bootstrap(node)
     resources = render_node(state, node)
-    if args.format == "dump":
+    if as_dump:
         print(json.dumps(config_dump(resources), indent=2))
     elif args.output == "json":
         print(json.dumps(bootstrap(resources), indent=2))
