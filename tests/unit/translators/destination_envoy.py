@@ -141,8 +141,16 @@ def validate(bootstrap: dict[str, Any], folder: Path) -> subprocess.CompletedPro
     path = folder / "bootstrap.json"
     path.write_text(json.dumps(bootstrap, indent=2))
     return subprocess.run(
-        [str(ENVOY), "--mode", "validate", "--use-dynamic-base-id", "-c", str(path)]
-        + ["--log-level", "error"],
+        [
+            str(ENVOY),
+            "--mode",
+            "validate",
+            "--use-dynamic-base-id",
+            "-c",
+            str(path),
+            "--log-level",
+            "error",
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -163,9 +171,9 @@ class _Ok(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST = _answer  # noqa: N815
+    do_GET = do_POST = _answer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 

@@ -126,7 +126,9 @@ def every_feature(mesh, *, mtls=True):
             source="plane:chain",
             destination="tron-payment-service",
             rules=[
-                traffic_rule("allow", match={"method": "GET", "destinationLabels": {"tier": "gold"}}),
+                traffic_rule(
+                    "allow", match={"method": "GET", "destinationLabels": {"tier": "gold"}}
+                ),
                 traffic_rule("deny", match={"query": {"debug": "1"}}),
             ],
         ),

@@ -15,11 +15,11 @@ from lucid.translators import inbound
 from lucid.translators.node import Node
 from tests.builders import (
     instance,
+    policy_rule,
     security_policy,
     security_rule,
     sidecar_for,
     sidecar_policy,
-    policy_rule,
     traffic_policy,
     traffic_rule,
 )
@@ -145,7 +145,7 @@ def envoy(tmp_path_factory, ports):
     with local_app() as app_port:
         listeners, routes, clusters = [], [], {}
         for name, port in ports.items():
-            number, plane = SERVICES[name]
+            _, plane = SERVICES[name]
             node = Node(id=name, service=name, plane=plane, app_port=app_port, inbound_port=port)
             listener = inbound.inbound_listener(state, node)
             listener.name = f"inbound-{name}"
