@@ -21,6 +21,8 @@ sidecar's `security.authorization.policy` decides: `allow-all` allows, `deny-all
 `authorization.enabled: false` turns authorization off (authentication still applies).
 The sidecar's `security.authentication` (required, methods) is a require rule above every
 priority (1001), on the inbound listener only; with mTLS on, its `mtls` method always holds.
+mTLS is on when `mtls.mtls_of` says so (the sidecar's `security.mTLS.enabled` given and
+true), the rule the callers' clusters follow too.
 
 Sources are resolved here, at compile time, with `MeshState.resolve` (`*` alone means any
 caller, registered or not). `sourceLabels` keep the sources whose primary registration

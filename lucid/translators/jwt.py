@@ -15,7 +15,8 @@ all jwt/oauth2 (or a require-role rule) requires its providers on the requests i
 (path, method, headers, query; the caller by the `x-lucid-source` header); the deciding
 rules before it are listed as "verify if present", so a request an earlier rule decides
 never gets a 401 from a later one; the last rule verifies any token present (a bad token
-is a 401 everywhere, as with Istio's RequestAuthentication). RBAC stays authoritative: a
+is a 401 everywhere, as with Istio's RequestAuthentication; Envoy answers a token for
+another audience with 403). RBAC stays authoritative: a
 rule whose scope cannot be expressed as a route match (the caller's certificate) is
 still enforced there, with a 403.
 """
