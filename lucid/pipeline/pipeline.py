@@ -1,0 +1,216 @@
+"""The push pipeline: store changes → debounce → translation → cache → the streams that care.
+
+One `Pipeline` runs inside `lucid serve`. It follows the store's change feed (ignoring
+collections translation never reads, such as the event stream its own ACK events go to),
+debounces bursts (`debounce.py`), re-reads the changed documents (`loader.py`), builds an
+immutable `MeshState` with the mesh CA's identities, and translates it incrementally on
+top of the previous `Translation`. Each watched node's resources are checked for dangling
+references (`Translation.check`) and interned into a snapshot; `SnapshotCache.publish`
+then wakes only the nodes whose views changed. A node that fails translation or the
+check keeps its last good snapshot, and the error is logged.
+
+Translation runs in a worker thread so the event loop keeps serving ACKs meanwhile; while
+a round runs, a newly connected node is left pending and translated right after it, on
+the new state. Every `renew_interval` a round runs even without changes, so workload
+certificates nearing expiry are renewed and pushed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from types import MappingProxyType
+
+from lucid.ca import CertificateAuthority
+from lucid.pipeline.debounce import DebounceConfig, Debouncer
+from lucid.pipeline.loader import Loader, relevant
+from lucid.store import Change, Store
+from lucid.store.feed import follow
+from lucid.translators.mesh import Translation
+from lucid.translators.node import Node
+from lucid.translators.state import MeshState, build_state
+from lucid.xds.cache import Snapshot, SnapshotCache
+from lucid.xds.server.metrics import XdsMetrics
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RENEW_INTERVAL = 600.0  # seconds between rounds when nothing changes
+
+
+class Pipeline:
+    name = "xds-pipeline"
+
+    def __init__(
+        self,
+        store: Store,
+        cache: SnapshotCache,
+        *,
+        ca: CertificateAuthority | None = None,
+        metrics: XdsMetrics | None = None,
+        debounce: DebounceConfig | None = None,
+        renew_interval: float = DEFAULT_RENEW_INTERVAL,
+    ) -> None:
+        self.store = store
+        self.cache = cache
+        self.ca = ca
+        self.metrics = metrics
+        self.renew_interval = renew_interval
+        self.loader = Loader(store)
+        self.debouncer: Debouncer[Change] = Debouncer(debounce or DebounceConfig())
+        self.translation: Translation | None = None
+        self.rounds = 0
+        self._busy = False
+        self._since = 0
+        self._seen = 0  # newest store revision the follower has passed on
+        self._published = -1  # newest store revision the published snapshots include
+        self._settled = asyncio.Condition()
+        self._stopping = asyncio.Event()
+        cache.resolver = self.resolve
+
+    # -- the cache's resolver ------------------------------------------------------------------
+
+    def resolve(self, node: Node) -> Snapshot | None:
+        """A new node's snapshot now, or None (pending) while a round is running."""
+        if self._busy or self.translation is None:
+            return None
+        return self._snapshots(self.translation, [node], stamp=None).get(node)
+
+    # -- the component -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        follower: asyncio.Task[None] | None = None
+        stopping = asyncio.create_task(self._stopping.wait())
+        try:
+            await self._round([], stamp=None, full=True)
+            follower = asyncio.create_task(self._follow())
+            while not self._stopping.is_set():
+                waiting = asyncio.create_task(self.debouncer.next(self.renew_interval))
+                await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not waiting.done():
+                    waiting.cancel()
+                    break
+                got = waiting.result()
+                if got is None:  # quiet for renew_interval: renew certificates
+                    await self._round([], stamp=None)
+                elif relevant(got[0]):
+                    await self._round(got[0], stamp=got[1])
+                else:  # only events or messages changed: nothing to translate
+                    self._published = max(self._published, got[0][-1].revision)
+                    await self._notify()
+        finally:
+            stopping.cancel()
+            if follower is not None:
+                follower.cancel()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def settled(self, revision: int) -> None:
+        """Wait until every change up to `revision` has been translated and published."""
+        async with self._settled:
+            await self._settled.wait_for(lambda: self._covers(revision))
+
+    def _covers(self, revision: int) -> bool:
+        idle = not self._busy and self.debouncer.queue.empty()
+        return self._published >= revision or (
+            idle and self._published >= 0 and self._seen >= revision
+        )
+
+    async def _notify(self) -> None:
+        async with self._settled:
+            self._settled.notify_all()
+
+    async def _follow(self) -> None:
+        async for batch in follow(self.store, since=self._since):
+            self._seen = batch[-1].revision
+            self.debouncer.put(batch)
+            await self._notify()
+
+    # -- rounds --------------------------------------------------------------------------------
+
+    async def _round(
+        self, changes: list[Change], *, stamp: float | None, full: bool = False
+    ) -> None:
+        self._busy = True
+        covered = max((c.revision for c in changes), default=-1)
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            nodes = self.cache.nodes()
+            translation, snapshots = await asyncio.to_thread(
+                self._compute, changes, nodes, stamp, full
+            )
+            self.translation = translation
+            woken = self.cache.publish(snapshots)
+            outcome = "pushed" if woken else "unchanged"
+            self._published = max(self._published, covered, self._since if full else -1)
+            log.info(
+                "push round: %d change(s), %d node(s), %d woken, %.1f ms",
+                len(changes),
+                len(nodes),
+                woken,
+                (time.perf_counter() - started) * 1000,
+            )
+        except Exception:
+            log.exception("translation failed; proxies keep their last configuration")
+        finally:
+            self._busy = False
+            self.rounds += 1
+            if self.metrics is not None:
+                self.metrics.translation.observe(time.perf_counter() - started)
+                self.metrics.rounds.labels(outcome).inc()
+        self._publish_pending()
+        await self._notify()
+
+    def _publish_pending(self) -> None:
+        """Nodes that connected while the round ran, translated on the new state."""
+        pending = self.cache.pending()
+        if pending and self.translation is not None:
+            self.cache.publish(self._snapshots(self.translation, pending, stamp=None))
+
+    def _compute(
+        self, changes: list[Change], nodes: Sequence[Node], stamp: float | None, full: bool
+    ) -> tuple[Translation, dict[Node, Snapshot]]:
+        if full:
+            self._since = self.loader.load_all()
+        else:
+            self.loader.apply(changes)
+        translation = Translation(self._state(), previous=self.translation)
+        return translation, self._snapshots(translation, nodes, stamp=stamp)
+
+    def _state(self) -> MeshState:
+        inputs = self.loader.inputs()
+        state = build_state(
+            inputs.registrations,
+            inputs.sidecars,
+            inputs.traffic,
+            inputs.security,
+            statuses=inputs.statuses,
+        )
+        if self.ca is None:
+            return state
+        # A service's identity is in the plane of its primary (lowest serviceId) instance.
+        planes = {name: service.primary.plane for name, service in state.services.items()}
+        return dataclasses.replace(
+            state,
+            identities=MappingProxyType(self.ca.identities(planes)),
+            trust_bundle=self.ca.trust_bundle(),
+        )
+
+    def _snapshots(
+        self, translation: Translation, nodes: Sequence[Node], *, stamp: float | None
+    ) -> dict[Node, Snapshot]:
+        out: dict[Node, Snapshot] = {}
+        with self.cache.builder() as builder:
+            for node in nodes:
+                try:
+                    resources = translation.node(node)
+                    translation.check(resources)
+                except Exception as exc:  # one node's failure must not stop the others
+                    log.error("node %s keeps its last configuration: %s", node.id, exc)
+                    continue
+                out[node] = builder.snapshot(resources.resources, stamp=stamp)
+        return out

@@ -1,0 +1,190 @@
+"""State-of-the-world xDS on one stream (ADS or one type): the protocol rules.
+
+Per type the session remembers the subscription, the last nonce, and what it last sent:
+
+- Only the newest nonce counts: a request echoing an older nonce is ignored entirely
+  (the client will send another for the newest response).
+- Empty `resource_names` is a wildcard only on the first LDS/CDS request of the stream
+  ("legacy wildcard"), and stays one while the client keeps sending empty lists; once it
+  has named resources, an empty list means none, and only `*` asks for everything.
+- A response is sent on the first request of a type, and after that only when what the
+  client should have differs from what it was last sent, whether because the snapshot
+  changed or because the names changed inside an ACK. An ACK alone gets no response.
+- A NACK is recorded with its error; what was sent stays the reference, so the rejected
+  version is not sent again until the configuration changes.
+- ADS make-before-break: a CDS push that drops clusters first sends the new set together
+  with the dropped ones, then EDS, LDS and RDS (so routes move off those clusters), and
+  only then the final CDS without them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from envoy.service.discovery.v3 import discovery_pb2
+
+from lucid.xds.cache import EMPTY_VERSION, Entry, view_version
+from lucid.xds.cache.wire import sotw_response
+from lucid.xds.resources import CLUSTER, WILDCARD_TYPES, TypeUrl, order_of
+from lucid.xds.server.session import Session
+from lucid.xds.server.status import subscription_label
+
+log = logging.getLogger(__name__)
+
+WILDCARD = "*"
+_NOTHING: Mapping[str, Entry] = MappingProxyType({})
+
+
+@dataclass
+class SotwType:
+    requested: bool = False
+    legacy: bool = False  # first request was empty: still a legacy wildcard
+    wildcard: bool = False
+    names: frozenset[str] = frozenset()
+    nonce: str = ""
+    sent: Mapping[str, Entry] = field(default_factory=lambda: _NOTHING)
+    sent_version: str | None = None
+    stamp: float | None = None  # when the change behind the last response was first seen
+    force: bool = False  # answer the next round even if nothing changed
+
+
+class SotwSession(Session):
+    transport = "sotw"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.types: dict[TypeUrl, SotwType] = {}
+        self._opened = time.monotonic()
+
+    def wants(self, type_url: TypeUrl) -> bool:
+        state = self.types.get(type_url)
+        return state is not None and state.requested
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def handle(self, request: discovery_pb2.DiscoveryRequest) -> None:
+        self.check_node(request.node, request.HasField("node"))
+        type_url = self.type_of(request.type_url)
+        names = request.resource_names
+        self.check_names(names, what="resource_names")
+        state = self.types.setdefault(type_url, SotwType())
+        nonce = request.response_nonce
+        if nonce:
+            if nonce != state.nonce:
+                log.debug("stream %s: stale nonce %s for %s ignored", self._id(), nonce, type_url)
+                return
+            self._ack_or_nack(type_url, state, request)
+        first = not state.requested
+        changed = self._subscribe(type_url, state, frozenset(names), first=first)
+        if not nonce:  # a first request (or a client starting over): always answer
+            state.force = True
+        if changed or state.force:
+            self.mark(type_url)
+
+    def _subscribe(
+        self, type_url: TypeUrl, state: SotwType, names: frozenset[str], *, first: bool
+    ) -> bool:
+        before = (state.wildcard, state.names)
+        if first:
+            state.requested = True
+            state.legacy = type_url in WILDCARD_TYPES and not names
+        if state.legacy and not names:
+            state.wildcard, state.names = True, frozenset()
+        else:
+            state.legacy = False
+            state.wildcard, state.names = WILDCARD in names, names - {WILDCARD}
+        if self.stream is not None:
+            self.stream.type(type_url).subscription = subscription_label(
+                state.wildcard, state.names
+            )
+        return first or (state.wildcard, state.names) != before
+
+    def _ack_or_nack(
+        self, type_url: TypeUrl, state: SotwType, request: discovery_pb2.DiscoveryRequest
+    ) -> None:
+        assert self.stream is not None
+        version = state.sent_version or ""
+        if request.HasField("error_detail"):
+            detail = request.error_detail
+            error = self.error_text(detail.message or f"rejected with code {detail.code}")
+            log.warning(
+                "node %s rejected %s version %s: %s", self.stream.node.id, type_url, version, error
+            )
+            self.registry.rejected(self.stream, type_url, version=version, error=error)
+        else:
+            self.registry.accepted(
+                self.stream, type_url, version=version, entries=state.sent, stamp=state.stamp
+            )
+        state.stamp = None
+
+    # -- responses ------------------------------------------------------------------------------
+
+    def _desired(self, type_url: TypeUrl, state: SotwType) -> tuple[Mapping[str, Entry], str]:
+        view = self.snapshot.view(type_url)
+        if state.wildcard:
+            return view.entries, view.version
+        names = state.names
+        if not names:
+            return _NOTHING, EMPTY_VERSION
+        if len(names) >= len(view.entries) and all(n in names for n in view.entries):
+            return view.entries, view.version
+        if len(names) < len(view.entries):
+            subset = {n: view.entries[n] for n in sorted(names) if n in view.entries}
+        else:
+            subset = {n: e for n, e in view.entries.items() if n in names}
+        return MappingProxyType(subset), view_version(subset)
+
+    def respond(self, dirty: set[TypeUrl]) -> None:
+        breaks: list[tuple[TypeUrl, Mapping[str, Entry], str]] = []
+        for type_url in sorted(dirty, key=lambda t: (order_of(t), t)):
+            state = self.types.get(type_url)
+            if state is None or not state.requested:
+                continue
+            entries, version = self._desired(type_url, state)
+            dropped = (
+                {n: e for n, e in state.sent.items() if n not in entries}
+                if self.fixed_type is None and type_url == CLUSTER
+                else {}
+            )
+            if dropped:  # make before break: keep the dropped clusters for now
+                union = dict(sorted({**entries, **dropped}.items()))
+                self._send(type_url, state, MappingProxyType(union), view_version(union))
+                breaks.append((type_url, entries, version))
+            else:
+                self._send(type_url, state, entries, version)
+        for type_url, entries, version in breaks:
+            self._send(type_url, self.types[type_url], entries, version)
+
+    def _send(
+        self, type_url: TypeUrl, state: SotwType, entries: Mapping[str, Entry], version: str
+    ) -> None:
+        assert self.stream is not None
+        if not state.force and version == state.sent_version:
+            return
+        if not entries and state.sent_version is None and not state.wildcard:
+            state.force = False  # nothing named exists yet: answer when something does
+            return
+        state.force = False
+        nonce = self.next_nonce()
+        payload = sotw_response(
+            type_url=type_url,
+            version=version,
+            nonce=nonce,
+            entries=entries.values(),
+            control_plane=self.control_plane,
+        )
+        stamp = self.snapshot.stamp
+        state.nonce, state.sent, state.sent_version = nonce, entries, version
+        state.stamp = stamp if stamp is not None and stamp >= self._opened else None
+        self.registry.sent(
+            self.stream, type_url, version=version, nonce=nonce, entries=entries, size=len(payload)
+        )
+        self.emit(type_url, payload)
+
+    def _id(self) -> str:
+        return str(self.stream.id) if self.stream else "?"
