@@ -14,7 +14,8 @@ destination's entries be intersected with a sidecar route's match before renderi
 | response timeout        | retry `per_try_timeout`; without retries it caps `timeout`    |
 | idle timeout            | `RouteAction.idle_timeout`                                    |
 | retry                   | `retry_policy` (`route_policies.retry_policy`)                |
-| endpoint.path `/base`   | `prefix_rewrite` `/base` + matched prefix (regex: `regex_rewrite`)|
+| endpoint.path `/base`   | `prefix_rewrite` `/base` + matched prefix (regex match:       |
+|                         | `regex_rewrite`); paths already under `/base` stay as sent    |
 | consistent-hash         | `hash_policy` from `hashOn` (`route_policies.hash_policies`)   |
 | stickySession           | stateful-session per-filter config on the route or cluster    |
 | `Redirect`              | `Route.redirect`: scheme, host, port, path, status code       |
