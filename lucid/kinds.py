@@ -62,6 +62,9 @@ class Kind:
             doc["registeredAt"] = (existing or {}).get("registeredAt", stamp)
             doc["lastHealthCheck"] = (existing or {}).get("lastHealthCheck")
             doc["lastHeartbeat"] = stamp
+            for kept in ("health", "lease"):  # the registry's: an operator's apply keeps them
+                if existing is not None and kept in existing:
+                    doc[kept] = existing[kept]
         elif self.policy_type is not None:
             doc["type"] = self.policy_type
             doc["createdAt"] = (existing or {}).get("createdAt", stamp)
@@ -85,7 +88,14 @@ KINDS: tuple[Kind, ...] = (
         invalid_code=ErrorCode.INVALID_SERVICE_CONFIGURATION,
         not_found_code=ErrorCode.SERVICE_NOT_FOUND,
         conflict_code=ErrorCode.SERVICE_ALREADY_REGISTERED,
-        owned_fields=("status", "registeredAt", "lastHealthCheck", "lastHeartbeat", "health"),
+        owned_fields=(
+            "status",
+            "registeredAt",
+            "lastHealthCheck",
+            "lastHeartbeat",
+            "health",
+            "lease",
+        ),
     ),
     Kind(
         name="SidecarConfiguration",

@@ -7,7 +7,9 @@ component to stop, waits for them and closes the store. Signals belong to this m
 to uvicorn, so a second server on the loop is stopped the same way.
 
 The API token is never printed or logged: only the file it lives in is. It comes from the
-config, else `$LUCID_API_TOKEN`, else `<data_dir>/api-token` (created with mode 0600).
+config, else `$LUCID_API_TOKEN`, else `<data_dir>/api-token` (created with mode 0600). The
+registration token (the right to register instances, nothing else) is found the same way:
+`$LUCID_REGISTRATION_TOKEN`, else `<data_dir>/registration-token`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import signal
 import socket
 import stat
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -32,6 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 import uvicorn
 from fastapi import FastAPI
 
+from lucid.registry import Registry, RegistryComponent
 from lucid.resources import Resources
 from lucid.store import StoreError, open_store
 
@@ -41,6 +44,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 18080
 TOKEN_ENV = "LUCID_API_TOKEN"
 TOKEN_FILE = "api-token"
+REGISTRATION_TOKEN_ENV = "LUCID_REGISTRATION_TOKEN"
+REGISTRATION_TOKEN_FILE = "registration-token"
 GRACEFUL_SHUTDOWN = 10  # seconds open requests get to finish once stopping begins
 
 
@@ -79,6 +84,15 @@ def resolve_token(config: ServeConfig) -> tuple[str, str]:
     if from_env:
         return from_env, f"${TOKEN_ENV}"
     path = token_path(config.data_dir)
+    return _load_or_create_token(path), str(path)
+
+
+def resolve_registration_token(config: ServeConfig) -> tuple[str, str]:
+    """The registration token and where it came from (never the token itself)."""
+    from_env = os.environ.get(REGISTRATION_TOKEN_ENV, "").strip()
+    if from_env:
+        return from_env, f"${REGISTRATION_TOKEN_ENV}"
+    path = config.data_dir / REGISTRATION_TOKEN_FILE
     return _load_or_create_token(path), str(path)
 
 
@@ -223,22 +237,30 @@ def _signals_set(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> Itera
             loop.remove_signal_handler(sig)
 
 
-# Builds the REST API over the resources, given the write token. The entry point passes
-# `lucid.api.app.create_app`: the API sits above this module in the layering, so it is
-# handed in rather than imported.
-ApiFactory = Callable[[Resources, str], FastAPI]
+class ApiFactory(Protocol):
+    """Builds the REST API over the resources, given the write token and the registry.
+
+    The entry point passes `lucid.api.app.create_app`: the API sits above this module in
+    the layering, so it is handed in rather than imported.
+    """
+
+    def __call__(
+        self, resources: Resources, token: str, *, registry: Registry, registration_token: str
+    ) -> FastAPI: ...
 
 
 async def serve(config: ServeConfig, *, api: ApiFactory) -> None:
     """Run `lucid serve` until SIGINT/SIGTERM; raises ServeError if it cannot start."""
     token, origin = resolve_token(config)
-    install_redaction([token])
+    registration_token, registration_origin = resolve_registration_token(config)
+    install_redaction([token, registration_token])
     try:
         store = await asyncio.to_thread(open_store, config.store_url)
     except (ValueError, StoreError) as exc:
         raise ServeError(f"cannot open store {redacted_url(config.store_url)}: {exc}") from exc
     try:
-        app = api(Resources(store), token)
+        registry = Registry(store)
+        app = api(Resources(store), token, registry=registry, registration_token=registration_token)
         sock = listen(config.host, config.port)
         host, port = sock.getsockname()[:2]
         if not is_loopback(sock):
@@ -249,7 +271,8 @@ async def serve(config: ServeConfig, *, api: ApiFactory) -> None:
             )
         log.info("store: %s", redacted_url(config.store_url))
         log.info("API listening on http://%s:%d (writes need the token in %s)", host, port, origin)
-        await run_components([ApiServer(app, sock)])
+        log.info("instances register with the registration token in %s", registration_origin)
+        await run_components([ApiServer(app, sock), RegistryComponent(registry)])
     finally:
         await asyncio.to_thread(store.close)
         log.info("stopped")

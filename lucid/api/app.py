@@ -16,7 +16,9 @@ from lucid.api.batch_routes import batch_router
 from lucid.api.errors import install_error_handlers
 from lucid.api.kind_routes import kind_router
 from lucid.api.openapi import install_openapi
+from lucid.api.registry_routes import registry_router
 from lucid.kinds import KINDS
+from lucid.registry import Registry
 from lucid.resources import Resources
 
 _DESCRIPTION = (
@@ -33,8 +35,18 @@ def _version() -> str:
         return "0.0.0"
 
 
-def create_app(resources: Resources, *, token: str) -> FastAPI:
-    """The API over `resources`; writes need `token` as a bearer token."""
+def create_app(
+    resources: Resources,
+    *,
+    token: str,
+    registry: Registry | None = None,
+    registration_token: str | None = None,
+) -> FastAPI:
+    """The API over `resources`; writes need `token` as a bearer token.
+
+    With a `registry`, `/v1/services` is the registration API (service tokens, heartbeats,
+    live health; `registration_token` may register too); without one it is plain CRUD.
+    """
     guard = bearer_guard(token)
     app = FastAPI(title="Lucid Mesh", version=_version(), description=_DESCRIPTION)
     install_error_handlers(app)
@@ -45,6 +57,13 @@ def create_app(resources: Resources, *, token: str) -> FastAPI:
 
     app.include_router(batch_router(resources, guard))
     for kind in KINDS:
-        app.include_router(kind_router(kind, resources, guard))
+        if registry is not None and kind.plural == "services":
+            app.include_router(
+                registry_router(
+                    registry, operator_token=token, registration_token=registration_token
+                )
+            )
+        else:
+            app.include_router(kind_router(kind, resources, guard))
     install_openapi(app)
     return app

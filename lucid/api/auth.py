@@ -4,7 +4,8 @@ One shared token is enough for an API that binds loopback by default and that op
 reach with `lucid`; the comparison is constant-time (`hmac.compare_digest`) so the token
 cannot be guessed byte by byte from response times. The token is never logged, never
 echoed, and never part of an error message: a wrong token and a missing one get the same
-kind of answer.
+kind of answer. `/v1/services` also takes the registration and per-service tokens: see
+`lucid.api.registry_routes`.
 """
 
 from __future__ import annotations
@@ -26,13 +27,18 @@ def bearer_guard(token: str) -> Callable[[Request], None]:
     expected = token.encode("utf-8")
 
     def require_token(request: Request) -> None:
-        header = request.headers.get("authorization")
-        if header is None:
-            raise Unauthorized("writes need an 'Authorization: Bearer <token>' header")
-        scheme, _, presented = header.strip().partition(" ")
-        if scheme.lower() != _SCHEME or not presented.strip():
-            raise Unauthorized("the Authorization header must be 'Bearer <token>'")
-        if not hmac.compare_digest(presented.strip().encode("utf-8"), expected):
+        if not hmac.compare_digest(bearer_token(request).encode("utf-8"), expected):
             raise Unauthorized("the bearer token is not valid")
 
     return require_token
+
+
+def bearer_token(request: Request) -> str:
+    """The token of the request's `Authorization: Bearer` header; Unauthorized without one."""
+    header = request.headers.get("authorization")
+    if header is None:
+        raise Unauthorized("writes need an 'Authorization: Bearer <token>' header")
+    scheme, _, presented = header.strip().partition(" ")
+    if scheme.lower() != _SCHEME or not presented.strip():
+        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+    return presented.strip()

@@ -163,7 +163,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = ServeConfig(store_url=store, data_dir=directory, host=args.host, port=args.port)
     from lucid.api.app import create_app  # only `serve` needs FastAPI's app
 
-    asyncio.run(serve(config, api=lambda resources, token: create_app(resources, token=token)))
+    asyncio.run(
+        serve(
+            config,
+            api=lambda resources, token, **extra: create_app(resources, token=token, **extra),
+        )
+    )
     return EXIT_OK
 
 

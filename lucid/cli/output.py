@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from lucid.errors import ErrorCode, FieldError
@@ -72,6 +73,28 @@ def _endpoint(spec: dict[str, Any]) -> str:
     return f"{ep.get('protocol', '?')}://{ep.get('host', '?')}:{ep.get('port', '?')}"
 
 
+def _ago(stamp: Any) -> str:
+    """`12s ago` for a timestamp the server sent; `-` when there is none."""
+    if not isinstance(stamp, str):
+        return "-"
+    try:
+        then = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    seconds = max(0, int((datetime.now(UTC) - then).total_seconds()))
+    return f"{seconds}s ago" if seconds < 120 else f"{seconds // 60}m ago"
+
+
+def _ttl_left(status: dict[str, Any]) -> str:
+    """Seconds until the lease expires; `expired`; `-` for a registration without a lease."""
+    if status.get("status") == "expired":
+        return "expired"
+    lease = status.get("lease")
+    if not isinstance(lease, dict) or not isinstance(lease.get("remaining"), int | float):
+        return "-"
+    return f"{int(lease['remaining'])}s"
+
+
 def _service_row(m: dict[str, Any]) -> Row:
     s, status = _spec(m), m.get("status") or {}
     return [
@@ -80,6 +103,8 @@ def _service_row(m: dict[str, Any]) -> Row:
         _text(s.get("cluster")),
         _text(s.get("plane")),
         _text(status.get("status")),
+        _ago(status.get("lastHealthCheck")),
+        _ttl_left(status),
         _endpoint(s),
     ]
 
@@ -123,7 +148,7 @@ def _subscription_row(m: dict[str, Any]) -> Row:
 _POLICY = (("NAME", "SOURCE", "DESTINATION", "RULES", "PRIORITY", "ENABLED"), _policy_row)
 COLUMNS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], Row]]] = {
     "ServiceRegistration": (
-        ("NAME", "SERVICE-ID", "CLUSTER", "PLANE", "STATUS", "ENDPOINT"),
+        ("NAME", "SERVICE-ID", "CLUSTER", "PLANE", "STATUS", "LAST-CHECK", "TTL-LEFT", "ENDPOINT"),
         _service_row,
     ),
     "SidecarConfiguration": (

@@ -1,0 +1,226 @@
+"""One health-check attempt against one instance, over HTTP or the gRPC health protocol.
+
+Which protocol follows the same rule as the Envoy checks the translators generate
+(`lucid.translators.health_checks`), so the registry and the proxies judge an instance
+the same way: a grpc/grpcs instance is checked with `grpc.health.v1.Health/Check` unless
+its healthCheck gives an `httpCheck`; an http/https instance always over HTTP, on the
+healthCheck `endpoint` path.
+
+Connections are pooled: one httpx client per TLS setting and one gRPC channel per target,
+kept for as long as some registration checks that target (`prune`). gRPC channels retry
+connecting after at most a second, so a restarted instance is seen at its next check.
+Every attempt is bounded by the check's timeout as a whole (connect, send, first bytes),
+not per phase.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import grpc  # type: ignore[import-untyped, unused-ignore]
+import httpx
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from lucid.models import ServiceRegistration
+from lucid.models.identity import EndpointTLS
+
+CheckKind = Literal["http", "grpc"]
+MAX_BODY = 64 * 1024  # bytes of a check response read (so the connection can be reused)
+_STANDARD = {"Check", "grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Check"}
+_CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+    ("grpc.enable_retries", 0),
+]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    passed: bool
+    response_ms: float | None
+    error: str | None = None
+
+
+def check_kind(registration: ServiceRegistration) -> CheckKind:
+    if registration.endpoint.protocol in ("grpc", "grpcs"):
+        return "http" if registration.healthCheck.httpCheck is not None else "grpc"
+    return "http"
+
+
+def target(registration: ServiceRegistration) -> str:
+    """What a check is sent to: a URL for HTTP, host:port for gRPC."""
+    endpoint = registration.endpoint
+    host = f"[{endpoint.host}]" if ":" in endpoint.host else endpoint.host
+    if check_kind(registration) == "grpc":
+        return f"{host}:{endpoint.port}"
+    scheme = "https" if endpoint.uses_tls else "http"
+    return f"{scheme}://{host}:{endpoint.port}{registration.healthCheck.endpoint}"
+
+
+def _pem(value: str) -> bytes:
+    """Inline PEM as is, anything else read as a file path on this host."""
+    if value.lstrip().startswith("-----BEGIN"):
+        return value.encode("ascii")
+    return Path(value).read_bytes()
+
+
+def _ssl_context(tls: EndpointTLS | None) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if tls is not None and tls.certAuthority is not None:
+        context = ssl.create_default_context(cadata=_pem(tls.certAuthority).decode("ascii"))
+    if tls is not None and tls.clientCert is not None and tls.clientKey is not None:
+        # ssl loads a certificate only from files: inline PEM is written to a private
+        # temporary file (mode 0600) for the duration of the call.
+        with tempfile.TemporaryDirectory() as scratch:
+            cert = Path(scratch) / "cert.pem"
+            key = Path(scratch) / "key.pem"
+            for path, value in ((cert, tls.clientCert), (key, tls.clientKey)):
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as file:
+                    file.write(_pem(value))
+            context.load_cert_chain(cert, key)
+    return context
+
+
+def _tls_key(tls: EndpointTLS | None) -> tuple[str | None, str | None, str | None]:
+    if tls is None:
+        return (None, None, None)
+    return (tls.certAuthority, tls.clientCert, tls.clientKey)
+
+
+class Probes:
+    def __init__(self, *, max_connections: int = 100) -> None:
+        self._limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        self._http: dict[tuple[str | None, ...], httpx.AsyncClient] = {}
+        self._channels: dict[tuple[str | None, ...], grpc.aio.Channel] = {}
+
+    async def attempt(self, registration: ServiceRegistration, timeout: float) -> Attempt:
+        """One attempt, bounded by `timeout` seconds; never raises for a failed check."""
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(timeout):
+                if check_kind(registration) == "grpc":
+                    error = await self._grpc(registration, timeout)
+                else:
+                    error = await self._http_check(registration)
+        except TimeoutError:
+            return Attempt(False, None, f"timed out after {timeout:g} s")
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            return Attempt(False, None, f"cannot set up the check: {exc}")
+        elapsed = (time.perf_counter() - started) * 1000
+        return Attempt(error is None, elapsed, error)
+
+    async def _http_check(self, registration: ServiceRegistration) -> str | None:
+        config = registration.healthCheck.httpCheck
+        client = await self._client(registration)
+        method = config.method if config is not None else "GET"
+        expected = config.expectedStatus if config is not None else [200]
+        try:
+            async with client.stream(
+                method,
+                target(registration),
+                headers=config.headers if config is not None else None,
+                content=config.body.encode("utf-8") if config and config.body else None,
+            ) as response:
+                read = 0
+                async for chunk in response.aiter_raw():
+                    read += len(chunk)
+                    if read >= MAX_BODY:
+                        break
+        except httpx.TimeoutException as exc:
+            raise TimeoutError from exc
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if response.status_code not in expected:
+            return f"HTTP {response.status_code}, expected {', '.join(map(str, expected))}"
+        return None
+
+    async def _grpc(self, registration: ServiceRegistration, timeout: float) -> str | None:
+        config = registration.healthCheck.grpcCheck
+        deadline = min(timeout, config.timeout) if config is not None else timeout
+        channel = await self._channel(registration)
+        method = config.method if config is not None else None
+        try:
+            if method is None or method in _STANDARD:
+                request = health_pb2.HealthCheckRequest(service=(config and config.service) or "")
+                reply = await health_pb2_grpc.HealthStub(channel).Check(request, timeout=deadline)
+                if reply.status != health_pb2.HealthCheckResponse.SERVING:
+                    status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+                    return f"gRPC health status {status}"
+                return None
+            if "/" not in method:
+                return (
+                    f"grpcCheck.method {method!r} is neither Check nor a full method name "
+                    "('package.Service/Method')"
+                )
+            call = channel.unary_unary(
+                "/" + method.lstrip("/"),
+                request_serializer=lambda _: b"",
+                response_deserializer=lambda raw: raw,
+            )
+            await call(None, timeout=deadline)
+            return None
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise TimeoutError from exc
+            return f"gRPC {exc.code().name}: {exc.details()}"
+
+    async def _client(self, registration: ServiceRegistration) -> httpx.AsyncClient:
+        tls = registration.endpoint.tls if registration.endpoint.uses_tls else None
+        key = ("http", *_tls_key(tls))
+        client = self._http.get(key)
+        if client is None:
+            # Building an SSL context reads files and CA bundles: off the event loop.
+            context = await asyncio.to_thread(_ssl_context, tls)
+            client = self._http.setdefault(
+                key, httpx.AsyncClient(verify=context, limits=self._limits, trust_env=False)
+            )
+        return client
+
+    async def _channel(self, registration: ServiceRegistration) -> grpc.aio.Channel:
+        endpoint = registration.endpoint
+        tls = endpoint.tls if endpoint.uses_tls else None
+        key = (target(registration), str(endpoint.uses_tls), *_tls_key(tls))
+        channel = self._channels.get(key)
+        if channel is None:
+            if endpoint.uses_tls:
+                credentials = await asyncio.to_thread(_grpc_credentials, tls)
+                channel = grpc.aio.secure_channel(key[0], credentials, options=_CHANNEL_OPTIONS)
+            else:
+                channel = grpc.aio.insecure_channel(key[0], options=_CHANNEL_OPTIONS)
+            self._channels[key] = channel
+        return channel
+
+    async def prune(self, active: list[ServiceRegistration]) -> None:
+        """Close gRPC channels no scheduled registration uses any more."""
+        wanted = {target(r) for r in active if check_kind(r) == "grpc"}
+        for key in [k for k in self._channels if k[0] not in wanted]:
+            await self._channels.pop(key).close()
+
+    async def close(self) -> None:
+        for client in self._http.values():
+            await client.aclose()
+        for channel in self._channels.values():
+            await channel.close()
+        self._http.clear()
+        self._channels.clear()
+
+
+def _grpc_credentials(tls: EndpointTLS | None) -> grpc.ChannelCredentials:
+    if tls is None:
+        return grpc.ssl_channel_credentials()
+    return grpc.ssl_channel_credentials(
+        root_certificates=_pem(tls.certAuthority) if tls.certAuthority else None,
+        private_key=_pem(tls.clientKey) if tls.clientKey else None,
+        certificate_chain=_pem(tls.clientCert) if tls.clientCert else None,
+    )
