@@ -64,7 +64,6 @@ class Pipeline:
         self.rounds = 0
         self._busy = False
         self._since = 0
-        self._seen = 0  # newest store revision the follower has passed on
         self._published = -1  # newest store revision the published snapshots include
         self._settled = asyncio.Condition()
         self._stopping = asyncio.Event()
@@ -114,10 +113,7 @@ class Pipeline:
             await self._settled.wait_for(lambda: self._covers(revision))
 
     def _covers(self, revision: int) -> bool:
-        idle = not self._busy and self.debouncer.queue.empty()
-        return self._published >= revision or (
-            idle and self._published >= 0 and self._seen >= revision
-        )
+        return self._published >= revision
 
     async def _notify(self) -> None:
         async with self._settled:
@@ -125,9 +121,7 @@ class Pipeline:
 
     async def _follow(self) -> None:
         async for batch in follow(self.store, since=self._since):
-            self._seen = batch[-1].revision
             self.debouncer.put(batch)
-            await self._notify()
 
     # -- rounds --------------------------------------------------------------------------------
 
