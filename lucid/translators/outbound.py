@@ -31,14 +31,24 @@ from lucid.translators.node import OUTBOUND_LISTENER, Node, outbound_route_name
 from lucid.translators.route_policies import stateful_session_filter
 from lucid.translators.routes import destinations, needs_stateful_session
 from lucid.translators.state import MeshState
-from lucid.translators.virtual_hosts import source, virtual_host
+from lucid.translators.virtual_hosts import index_of, source, virtual_host
 
 LOOPBACK = "127.0.0.1"
 OUTBOUND_STAT_PREFIX = "outbound"
 
 
 def outbound_listener(state: MeshState, node: Node) -> listener_pb2.Listener:
-    """`lucid-outbound` on 127.0.0.1:outboundPort, routed by `routes-out|<service>`."""
+    """`lucid-outbound` on 127.0.0.1:outboundPort, routed by `routes-out|<service>`; one
+    message shared by the instances of a service that use the same port."""
+    cache = index_of(state).listeners
+    key = (node.service, node.outbound_port)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _outbound_listener(state, node)
+    return found
+
+
+def _outbound_listener(state: MeshState, node: Node) -> listener_pb2.Listener:
     sidecar = state.sidecar_of_service(node.service)
     timeouts = sidecar.routing.timeout if sidecar is not None else None
     idle = timeouts.idle if timeouts is not None and "idle" in timeouts.model_fields_set else None

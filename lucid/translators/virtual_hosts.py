@@ -43,6 +43,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from envoy.config.listener.v3 import listener_pb2 as lst_pb2
 from envoy.config.route.v3 import route_components_pb2 as rc
 
 from lucid.models import SidecarConfiguration, TrafficPolicy
@@ -118,6 +119,7 @@ class StateIndex:
     entries: dict[Signature, tuple[Entry, ...]] = field(default_factory=dict)
     vhosts: dict[Signature, rc.VirtualHost] = field(default_factory=dict)
     destinations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    listeners: dict[tuple[str, int], lst_pb2.Listener] = field(default_factory=dict)
 
 
 _INDEXES: dict[int, StateIndex] = {}
