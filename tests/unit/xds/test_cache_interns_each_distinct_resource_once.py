@@ -1,0 +1,48 @@
+"""The cache serializes each distinct resource once and shares it: equal messages from any
+node or any round are one `Entry`, equal sets one `TypeView`; versions are short sha256
+hashes of the bytes, as `lucid render` shows them; unused entries are let go."""
+
+from __future__ import annotations
+
+import gc
+
+from lucid.render import resource_version
+from lucid.xds.cache import SnapshotCache
+from lucid.xds.resources import CLUSTER, ENDPOINT
+from tests.unit.xds.conftest import cluster, resources
+
+
+def test_equal_messages_from_different_nodes_share_one_entry_and_one_view() -> None:
+    cache = SnapshotCache()
+    with cache.builder() as builder:
+        first = builder.snapshot(resources("a", "b"))
+        second = builder.snapshot(resources("a", "b"))
+    assert first.view(CLUSTER) is second.view(CLUSTER)
+    assert first.view(CLUSTER).entries["a"] is second.view(CLUSTER).entries["a"]
+    assert len(cache.interner) == 4  # two clusters, two load assignments
+
+
+def test_a_later_round_reuses_unchanged_entries_and_versions_follow_the_bytes() -> None:
+    cache = SnapshotCache()
+    with cache.builder() as builder:
+        before = builder.snapshot(resources("a", "b"))
+    with cache.builder() as builder:
+        after = builder.snapshot({CLUSTER: {"a": cluster("a"), "b": cluster("b", timeout=2)}})
+    old, new = before.view(CLUSTER).entries, after.view(CLUSTER).entries
+    assert new["a"] is old["a"]
+    assert new["b"] is not old["b"]
+    assert new["b"].version == resource_version(cluster("b", timeout=2))
+    assert after.view(CLUSTER).version != before.view(CLUSTER).version
+    assert after.view(ENDPOINT).entries == {}
+
+
+def test_entries_nobody_uses_any_more_are_released() -> None:
+    cache = SnapshotCache()
+    with cache.builder() as builder:
+        snapshot = builder.snapshot(resources("a", "b"))
+    with cache.builder():
+        pass  # a new round forgets the previous round's message objects
+    assert len(cache.interner) == 4
+    del snapshot, builder
+    gc.collect()
+    assert len(cache.interner) == 0
