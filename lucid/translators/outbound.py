@@ -30,8 +30,9 @@ from lucid.translators.hcm import http_connection_manager, http_connection_manag
 from lucid.translators.node import OUTBOUND_LISTENER, Node, outbound_route_name
 from lucid.translators.route_policies import stateful_session_filter
 from lucid.translators.routes import destinations, needs_stateful_session
+from lucid.translators.sources import index_of, source
 from lucid.translators.state import MeshState
-from lucid.translators.virtual_hosts import index_of, source, virtual_host
+from lucid.translators.virtual_hosts import virtual_host
 
 LOOPBACK = "127.0.0.1"
 OUTBOUND_STAT_PREFIX = "outbound"

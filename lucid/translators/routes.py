@@ -50,16 +50,9 @@ from lucid.translators.mtls import MESH_DOMAIN
 from lucid.translators.node import SOURCE_HEADER, Node, edge_route_name, outbound_route_name
 from lucid.translators.route_actions import Entry, Forward, Timeouts, Unavailable, split_url
 from lucid.translators.route_match import EVERYTHING, match_of, merge
+from lucid.translators.sources import Source, facts_of, index_of, source
 from lucid.translators.state import MeshState
-from lucid.translators.virtual_hosts import (
-    Source,
-    destination_entries,
-    facts_of,
-    index_of,
-    render_entries,
-    source,
-    virtual_host,
-)
+from lucid.translators.virtual_hosts import destination_entries, render_entries, virtual_host
 
 CATCH_ALL = "*"
 

@@ -14,8 +14,7 @@ Entries of D, first match wins:
    name; then rule order): `redirect` and `weighted-split` each add a route for their
    match. One without a match (or matching every request) becomes the action of all
    remaining traffic, and rules after it never apply. `allow`/`deny` are inbound RBAC.
-   `sourceLabels`/`destinationLabels` are checked against `metadata.labels` of the
-   services' primary registrations, at compile time.
+   Which rules apply to a (source, D) pair is decided in `sources.py`.
 2. the route of all remaining traffic: to `outbound|D` (or that split/redirect).
 3. decorations, which change routes without choosing where traffic goes: `mirror` rules,
    and the source sidecar's enabled `retry`/`timeout` policies whose conditions select D
@@ -26,27 +25,23 @@ Entries of D, first match wins:
    request matching several matched decorations gets the first group; decorations with an
    identical match form one group. Among retries and timeouts the higher priority (then
    policyId, then rule order) wins, over a sidecar route's own `retry`/`timeout`, over
-   `routing.retry`/`routing.timeout`. `match.body` cannot be matched by Envoy and is not.
+   `routing.retry`/`routing.timeout`. `match.body` cannot be matched by Envoy and is not;
+   a timeout policy's `connect` belongs to the destination's cluster and is not used.
 
 A split or mirror target that is not registered is left out (the others keep their
 weights, in proportion); a split with no registered target answers 503.
 
-Memoisation is per `MeshState`, in a table keyed by the state's identity and dropped when
-the state is garbage collected: output depends only on the state, so it stays pure.
+Entries and virtual hosts are memoised in the state's `sources.StateIndex`.
 """
 
 from __future__ import annotations
 
-import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from envoy.config.listener.v3 import listener_pb2 as lst_pb2
 from envoy.config.route.v3 import route_components_pb2 as rc
 
-from lucid.models import SidecarConfiguration, TrafficPolicy
 from lucid.models.config import RetryConfig, TimeoutConfig
 from lucid.models.rules import (
     PolicyRetryRule,
@@ -56,7 +51,6 @@ from lucid.models.rules import (
     TrafficRule,
     TrafficWeightedSplitRule,
 )
-from lucid.models.sidecar import SidecarPolicy
 from lucid.translators.mtls import MESH_DOMAIN
 from lucid.translators.route_actions import (
     Action,
@@ -69,12 +63,8 @@ from lucid.translators.route_actions import (
     under_base_path,
 )
 from lucid.translators.route_match import EVERYTHING, Match, match_of, merge
-from lucid.translators.route_policies import DestinationFacts, destination_facts
+from lucid.translators.sources import Source, facts_of, index_of
 from lucid.translators.state import MeshState
-
-ROUTING_ACTIONS = (TrafficRedirectRule, TrafficMirrorRule, TrafficWeightedSplitRule)
-RuleRef = tuple[TrafficPolicy, int, TrafficRule]
-Signature = tuple[object, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,151 +74,6 @@ class Decoration:
     mirror: tuple[str, float] | None = None
     retry: RetryConfig | None = None
     timeout: TimeoutConfig | None = None
-
-
-@dataclass(frozen=True)
-class Source:
-    """What a source brings to each of its destinations' routes."""
-
-    name: str
-    sidecar: SidecarConfiguration | None
-    traffic: Mapping[str, tuple[RuleRef, ...]]
-    policies: tuple[tuple[SidecarPolicy, frozenset[str] | None, str], ...]
-    routing_key: str
-
-    def rules(self, destination: str) -> tuple[RuleRef, ...]:
-        return self.traffic.get(destination, ())
-
-    def policies_for(self, destination: str) -> list[SidecarPolicy]:
-        return [p for p, d, _ in self.policies if d is None or destination in d]
-
-    def signature(self, destination: str, *extra: object) -> Signature:
-        rules = tuple((p.namespace, p.name, i) for p, i, _ in self.rules(destination))
-        policies = tuple(k for _, d, k in self.policies if d is None or destination in d)
-        return (destination, self.routing_key, rules, policies, *extra)
-
-
-@dataclass
-class StateIndex:
-    """Everything derived from one state that several nodes reuse."""
-
-    resolved: dict[str, frozenset[str]] = field(default_factory=dict)
-    by_source: dict[str, list[TrafficPolicy]] | None = None
-    sources: dict[str, Source] = field(default_factory=dict)
-    facts: dict[str, DestinationFacts] = field(default_factory=dict)
-    entries: dict[Signature, tuple[Entry, ...]] = field(default_factory=dict)
-    vhosts: dict[Signature, rc.VirtualHost] = field(default_factory=dict)
-    destinations: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    listeners: dict[tuple[str, int], lst_pb2.Listener] = field(default_factory=dict)
-
-
-_INDEXES: dict[int, StateIndex] = {}
-
-
-def index_of(state: MeshState) -> StateIndex:
-    key = id(state)
-    found = _INDEXES.get(key)
-    if found is None:
-        found = _INDEXES[key] = StateIndex()
-        weakref.finalize(state, _INDEXES.pop, key, None)
-    return found
-
-
-def resolve(state: MeshState, selector: str) -> frozenset[str]:
-    cache = index_of(state).resolved
-    found = cache.get(selector)
-    if found is None:
-        found = cache[selector] = state.resolve(selector)
-    return found
-
-
-def facts_of(state: MeshState, name: str) -> DestinationFacts:
-    cache = index_of(state).facts
-    found = cache.get(name)
-    if found is None:
-        found = cache[name] = destination_facts(state, name)
-    return found
-
-
-def labels(state: MeshState, name: str) -> Mapping[str, str]:
-    """`metadata.labels` of a service's primary registration (a Lucid extension)."""
-    service = state.services.get(name)
-    metadata = service.primary.registration.metadata if service is not None else None
-    value = (metadata.model_extra or {}).get("labels") if metadata is not None else None
-    if not isinstance(value, dict):
-        return {}
-    return {str(k): str(v) for k, v in value.items()}
-
-
-def _contains(found: Mapping[str, str], wanted: Mapping[str, str] | None) -> bool:
-    return all(found.get(k) == v for k, v in (wanted or {}).items())
-
-
-def _traffic_by_source(state: MeshState) -> dict[str, list[TrafficPolicy]]:
-    index = index_of(state)
-    if index.by_source is None:
-        by_source: dict[str, list[TrafficPolicy]] = defaultdict(list)
-        ordered = sorted(state.traffic_policies, key=lambda p: (-p.priority, p.name, p.namespace))
-        for policy in ordered:
-            if policy.enabled and any(isinstance(r, ROUTING_ACTIONS) for r in policy.rules):
-                for name in sorted(resolve(state, policy.source)):
-                    by_source[name].append(policy)
-        index.by_source = dict(by_source)
-    return index.by_source
-
-
-def source(state: MeshState, name: str) -> Source:
-    """The source context of `name`, once per state."""
-    cache = index_of(state).sources
-    found = cache.get(name)
-    if found is not None:
-        return found
-    own = labels(state, name)
-    traffic: dict[str, list[RuleRef]] = defaultdict(list)
-    for policy in _traffic_by_source(state).get(name, []):
-        targets = sorted(resolve(state, policy.destination))
-        for number, rule in enumerate(policy.rules):
-            if not isinstance(rule, ROUTING_ACTIONS):
-                continue
-            wanted = rule.match
-            if wanted is not None and not _contains(own, wanted.sourceLabels):
-                continue
-            for target in targets:
-                if wanted is None or _contains(labels(state, target), wanted.destinationLabels):
-                    traffic[target].append((policy, number, rule))
-    sidecar = state.sidecar_of_service(name)
-    policies: list[tuple[SidecarPolicy, frozenset[str] | None, str]] = []
-    if sidecar is not None:
-        chosen = sorted(
-            (p for p in sidecar.policies if p.enabled and p.type in ("retry", "timeout")),
-            key=lambda p: (-p.priority, p.policyId),
-        )
-        for chosen_policy in chosen:
-            conditions = chosen_policy.conditions
-            if (
-                conditions is not None
-                and conditions.source is not None
-                and name not in resolve(state, conditions.source)
-            ):
-                continue
-            selector = conditions.destination if conditions is not None else None
-            targets_of = resolve(state, selector) if selector is not None else None
-            policies.append((chosen_policy, targets_of, chosen_policy.model_dump_json()))
-    routing_key = ""
-    if sidecar is not None:
-        routing = sidecar.routing
-        routing_key = "|".join(
-            value.model_dump_json() if value is not None else ""
-            for value in (routing.retry, routing.timeout)
-        )
-    found = cache[name] = Source(
-        name=name,
-        sidecar=sidecar,
-        traffic=MappingProxyType({k: tuple(v) for k, v in traffic.items()}),
-        policies=tuple(policies),
-        routing_key=routing_key,
-    )
-    return found
 
 
 def _targets(state: MeshState, pairs: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from lucid.translators.outbound import outbound_listener
 from lucid.translators.routes import route_configurations
-from lucid.translators.virtual_hosts import source, virtual_host
+from lucid.translators.sources import source
+from lucid.translators.virtual_hosts import virtual_host
 from tests.builders import (
     instance,
     retry_config,
