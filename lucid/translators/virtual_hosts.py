@@ -25,8 +25,9 @@ Entries of D, first match wins:
    request matching several matched decorations gets the first group; decorations with an
    identical match form one group. Among retries and timeouts the higher priority (then
    policyId, then rule order) wins, over a sidecar route's own `retry`/`timeout`, over
-   `routing.retry`/`routing.timeout`. `match.body` cannot be matched by Envoy and is not;
-   a timeout policy's `connect` belongs to the destination's cluster and is not used.
+   `routing.retry`/`routing.timeout`. Envoy cannot match `match.body`, so a rule that
+   needs it is left out (as `lucid validate` warns); a timeout policy's `connect` belongs
+   to the destination's cluster and is not used.
 
 A split or mirror target that is not registered is left out (the others keep their
 weights, in proportion); a split with no registered target answers 503.
@@ -96,7 +97,7 @@ def _decorations(state: MeshState, src: Source, destination: str) -> list[Decora
             own = policy_rule.match
             m = match_of(own.path, own.method, own.headers, own.query) if own else EVERYTHING
             merged = merge(base, m) if base is not None and m is not None else None
-            if merged is None:
+            if merged is None or (own is not None and own.body is not None):
                 continue
             if isinstance(policy_rule, PolicyRetryRule):
                 retry = policy_rule.parameters

@@ -172,3 +172,9 @@ def test_a_fixed_max_retries_is_kept_instead_of_a_budget(mesh):
     (thresholds,) = cluster(state, state.services["ledger"]).circuit_breakers.thresholds
     assert thresholds.max_retries.value == 4
     assert not thresholds.HasField("retry_budget")
+
+
+def test_a_retry_rule_that_needs_the_body_is_left_out(mesh):
+    policy = retry_policy(100, match={"body": {"kind": "pay"}}, maxAttempts=5)
+    state = state_with(mesh, retry_config(maxAttempts=2), policies=[policy])
+    assert only_route(state).retry_policy.num_retries.value == 1
