@@ -1,9 +1,9 @@
 """`lucid serve`: one process, one asyncio loop, every long-running component on it.
 
 This module wires the parts together and owns their lifetime: it opens the store, finds
-the API token, starts each component (today the REST API on uvicorn; the xDS gRPC server
-joins the same loop later) and, on SIGINT/SIGTERM or when any component stops, asks every
-component to stop, waits for them and closes the store. Signals belong to this module, not
+the API token, starts each component (the REST API on uvicorn, the registry, the xDS gRPC
+server with its push pipeline) and, on SIGINT/SIGTERM or when any component stops, asks
+every component to stop, waits for them and closes the store. Signals belong to this module, not
 to uvicorn, so a second server on the loop is stopped the same way.
 
 The API token is never printed or logged: only the file it lives in is. It comes from the
@@ -34,9 +34,12 @@ from urllib.parse import urlsplit, urlunsplit
 import uvicorn
 from fastapi import FastAPI
 
+from lucid.errors import LucidError
+from lucid.pipeline import build_xds
 from lucid.registry import Registry, RegistryComponent
 from lucid.resources import Resources
 from lucid.store import StoreError, open_store
+from lucid.xds.server import DEFAULT_XDS_HOST, DEFAULT_XDS_PORT, XdsBindError, XdsOptions
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,8 @@ class ServeConfig:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     token: str | None = None
+    xds_host: str = DEFAULT_XDS_HOST
+    xds_port: int = DEFAULT_XDS_PORT
 
 
 class ServeError(Exception):
@@ -272,7 +277,17 @@ async def serve(config: ServeConfig, *, api: ApiFactory) -> None:
         log.info("store: %s", redacted_url(config.store_url))
         log.info("API listening on http://%s:%d (writes need the token in %s)", host, port, origin)
         log.info("instances register with the registration token in %s", registration_origin)
-        await run_components([ApiServer(app, sock), RegistryComponent(registry)])
+        try:  # xDS: the gRPC server, the push pipeline, config events (lucid.pipeline)
+            xds = build_xds(
+                store,
+                options=XdsOptions(host=config.xds_host, port=config.xds_port),
+                data_dir=config.data_dir,
+            )
+        except (XdsBindError, LucidError) as exc:
+            sock.close()
+            raise ServeError(str(exc)) from exc
+        app.state.xds = xds.status()
+        await run_components([ApiServer(app, sock), RegistryComponent(registry), *xds.components])
     finally:
         await asyncio.to_thread(store.close)
         log.info("stopped")

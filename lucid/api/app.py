@@ -16,6 +16,7 @@ from lucid.api.batch_routes import batch_router
 from lucid.api.errors import install_error_handlers
 from lucid.api.kind_routes import kind_router
 from lucid.api.openapi import install_openapi
+from lucid.api.proxy_routes import proxy_router
 from lucid.api.registry_routes import registry_router
 from lucid.kinds import KINDS
 from lucid.registry import Registry
@@ -56,6 +57,7 @@ def create_app(
         return {"status": "ok"}
 
     app.include_router(batch_router(resources, guard))
+    app.include_router(proxy_router())
     for kind in KINDS:
         if registry is not None and kind.plural == "services":
             app.include_router(

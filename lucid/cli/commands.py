@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from lucid.cli.bootstrap import add_bootstrap_command, split_address
 from lucid.cli.client import DEFAULT_SERVER, ApiClient, ApiError, Unreachable
 from lucid.cli.output import (
     ACTION_STYLES,
@@ -34,6 +35,7 @@ from lucid.cli.output import (
     kind_table,
     paint,
 )
+from lucid.cli.proxies import add_proxy_commands
 from lucid.cli.render import add_render_command
 from lucid.errors import LucidError, ManifestError
 from lucid.kinds import KINDS, Kind, lookup
@@ -50,6 +52,7 @@ from lucid.server import (
 )
 from lucid.store import data_dir, default_store_url
 from lucid.translators.notes import notes
+from lucid.xds.server.options import DEFAULT_XDS_HOST, DEFAULT_XDS_PORT
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -114,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the store and api-token live "
         "(env LUCID_DATA_DIR; default ~/.local/share/lucid)",
     )
+    p.add_argument(
+        "--xds-address",
+        default=os.environ.get("LUCID_XDS_ADDRESS", f"{DEFAULT_XDS_HOST}:{DEFAULT_XDS_PORT}"),
+        help="xDS gRPC HOST:PORT (env LUCID_XDS_ADDRESS; default %(default)s; plaintext: "
+        "expose beyond loopback knowingly)",
+    )
+    p.add_argument("--xds-port", type=int, help="xDS port, overriding --xds-address's (0: any)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.set_defaults(run=cmd_serve)
 
@@ -146,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_delete, parser=p)
 
     add_render_command(commands)
+    add_proxy_commands(commands, remote)
+    add_bootstrap_command(commands, remote)
     return parser
 
 
@@ -160,7 +172,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         else f"sqlite://{(directory / 'lucid.db').as_posix()}"
     )
     configure_logging(getattr(logging, args.log_level.upper()))
-    config = ServeConfig(store_url=store, data_dir=directory, host=args.host, port=args.port)
+    try:
+        xds_host, xds_port = split_address(args.xds_address)
+    except ValueError as exc:
+        raise Failed(str(exc)) from exc
+    xds_port = xds_port if args.xds_port is None else args.xds_port
+    config = ServeConfig(
+        store_url=store,
+        data_dir=directory,
+        host=args.host,
+        port=args.port,
+        xds_host=xds_host,
+        xds_port=xds_port,
+    )
     from lucid.api.app import create_app  # only `serve` needs FastAPI's app
 
     asyncio.run(

@@ -29,7 +29,9 @@ def test_serve_on_a_taken_port_exits_1_with_the_reason(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = runner(clean_env())("serve", "--port", str(port), "--data-dir", str(tmp_path))
+        result = runner(clean_env())(
+            "serve", "--port", str(port), "--xds-port", "0", "--data-dir", str(tmp_path)
+        )
 
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
