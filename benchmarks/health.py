@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -109,13 +110,14 @@ class Measured(Registry):
             self.expiry_late.append(time.monotonic() - lease.deadline)
         return done
 
-    def persist_health(self, service_id: str, state: HealthState) -> None:
-        super().persist_health(service_id, state)
+    def persist_health(self, states: Mapping[str, HealthState]) -> None:
+        super().persist_health(states)
         written = time.monotonic()
-        self.transitions.append((written, service_id, state.status))
+        self.transitions.extend((written, sid, state.status) for sid, state in states.items())
         if self.loop is not None:
             revision = self.store.revision()
-            self.loop.call_soon_threadsafe(self._await_push, written, revision)
+            for _ in states:
+                self.loop.call_soon_threadsafe(self._await_push, written, revision)
 
     def _await_push(self, written: float, revision: int) -> None:
         async def wait() -> None:

@@ -33,6 +33,7 @@ from lucid.models import ServiceRegistration
 from lucid.registry import Registry
 from lucid.registry.registry import KIND
 from lucid.registry.tokens import same_secret
+from lucid.registry.views import health_of, view
 
 
 @dataclass(frozen=True)
@@ -86,15 +87,15 @@ def registry_router(
     )
     def list_services(request: Request) -> dict[str, Any]:
         where = parse_filters(KIND, request.query_params)
-        return {"items": [registry.view(r) for r in registry.list(where)]}
+        return {"items": [view(registry, r) for r in registry.list(where)]}
 
     @router.get("/{service_id}", summary="Read one registration")
     def get_service(service_id: str) -> dict[str, Any]:
-        return registry.view(registry.get(service_id))
+        return view(registry, registry.get(service_id))
 
     @router.get("/{service_id}/health", summary="The registration's HealthStatus")
     def get_health(service_id: str) -> dict[str, Any]:
-        return registry.health_of(registry.get(service_id))
+        return health_of(registry, registry.get(service_id))
 
     @router.post(
         "",
@@ -110,7 +111,7 @@ def registry_router(
             raise Forbidden("registering needs the operator or the registration token")
         stored, token = registry.register(_model(raw))
         return JSONResponse(
-            {**registry.view(stored), "serviceToken": token},
+            {**view(registry, stored), "serviceToken": token},
             status_code=201,
             headers={"Location": f"/v1/services/{stored.key}", "Cache-Control": "no-store"},
         )
@@ -124,7 +125,7 @@ def registry_router(
             raise Forbidden("heartbeats need the service's own token; operators' are not one")
         if who.service_id != service_id:
             raise Forbidden("a service may renew only its own registration")
-        status = registry.view(registry.renew(service_id))["status"]
+        status = view(registry, registry.renew(service_id))["status"]
         return {"serviceId": service_id, **status}
 
     @router.put(
@@ -145,7 +146,7 @@ def registry_router(
             )
         action = registry.replace(model)
         stored = registry.get(service_id)
-        return JSONResponse(registry.view(stored), status_code=201 if action == "created" else 200)
+        return JSONResponse(view(registry, stored), status_code=201 if action == "created" else 200)
 
     @router.delete("/{service_id}", summary="Deregister (the service itself, or operators)")
     def deregister(service_id: str, who: Who) -> dict[str, Any]:

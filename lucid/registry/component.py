@@ -17,10 +17,10 @@ import logging
 
 from lucid.models import ServiceRegistration
 from lucid.registry.checker import DEFAULT_CONCURRENCY, HealthChecker
-from lucid.registry.health import CheckResult
+from lucid.registry.health import CheckResult, HealthState
 from lucid.registry.leases import ExpiryTimer
 from lucid.registry.registry import COLLECTION, Registry
-from lucid.store import Record
+from lucid.store import Record, StoreError
 from lucid.store.feed import follow
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,8 @@ class RegistryComponent:
         self._stopped = asyncio.Event()
         self.checker: HealthChecker | None = None
         self.started = asyncio.Event()
+        self._pending: dict[str, HealthState] = {}
+        self._wrote = asyncio.Event()
 
     async def run(self) -> None:
         checker = HealthChecker(self._record, concurrency=self._concurrency)
@@ -54,6 +56,7 @@ class RegistryComponent:
         tasks = [
             asyncio.create_task(timer.run(), name="registry expiry"),
             asyncio.create_task(self._follow(since, checker), name="registry follower"),
+            asyncio.create_task(self._write_transitions(), name="registry writer"),
         ]
         self.started.set()
         stop = asyncio.create_task(self._stopped.wait())
@@ -108,7 +111,19 @@ class RegistryComponent:
                 f": {after.error}" if after.error else "",
             )
         if stale:
-            await asyncio.to_thread(self.registry.persist_health, registration.serviceId, after)
+            self._pending[registration.serviceId] = after
+            self._wrote.set()
+
+    async def _write_transitions(self) -> None:
+        """Store pending transitions, one batch per store write; the checks never wait."""
+        while True:
+            await self._wrote.wait()
+            self._wrote.clear()
+            batch, self._pending = self._pending, {}
+            try:
+                await asyncio.to_thread(self.registry.persist_health, batch)
+            except StoreError as exc:  # the next check of each finds it stale and retries
+                log.warning("cannot store %d health transition(s) yet: %s", len(batch), exc)
 
     async def _expire(self, service_id: str) -> None:
         if await asyncio.to_thread(self.registry.expire, service_id) and self.checker:

@@ -14,19 +14,20 @@ across I/O, so the event loop can touch them without blocking.
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from lucid.errors import Conflict, ErrorCode, NotFound, Unavailable
 from lucid.kinds import BY_NAME
-from lucid.manifests import to_manifest
-from lucid.models import HealthStatus, ServiceRegistration
+from lucid.models import ServiceRegistration
 from lucid.registry import events, tokens
 from lucid.registry.health import CheckResult, HealthState, from_document, initial, record
 from lucid.registry.health import to_document as health_document
@@ -189,28 +190,44 @@ class Registry:
             stale = self._stored.get(service_id) not in (after.status, EXPIRED)
         return before, after, stale
 
-    def persist_health(self, service_id: str, state: HealthState) -> None:
-        """Store a status transition and its `service.health-changed` event (blocking)."""
+    def persist_health(self, states: Mapping[str, HealthState]) -> None:
+        """Store status transitions and their `service.health-changed` events (blocking).
+
+        One atomic batch for all of them: a burst of transitions (every instance turning
+        healthy at start-up, an upstream shared by many failing) is one store write and
+        one xDS push, not hundreds. A registration deleted or expired meanwhile is skipped.
+        """
         now = self._clock()
         with self._writes:
-            stored = self.store.get(collection=COLLECTION, key=service_id)
-            model = self._model(stored) if stored is not None else None
-            if stored is None or model is None or stored.document.get("status") == EXPIRED:
-                return
-            document = dict(stored.document)
-            before = document.get("status")
-            health = health_document(state)
-            document.update(status=state.status, health=health, lastHealthCheck=health["lastCheck"])
-            writes = [Write("update", COLLECTION, service_id, document)]
-            if before != state.status:
-                data = {"from": before, "to": state.status, "health": health}
-                writes.append(events.event_write(events.HEALTH_CHANGED, model, now, data))
+            writes: builtins.list[Write] = []
+            for service_id, state in states.items():
+                writes.extend(self._transition(service_id, state, now))
             try:
                 self.store.write(writes=writes)
-            except MissingKey:
-                return  # deregistered meanwhile
+            except MissingKey:  # deleted by a batch outside this lock: write one by one
+                for service_id, state in states.items():
+                    with contextlib.suppress(MissingKey):
+                        self.store.write(writes=self._transition(service_id, state, now))
             with self._state:
-                self._stored[service_id] = state.status
+                for service_id, state in states.items():
+                    self._stored[service_id] = state.status
+
+    def _transition(
+        self, service_id: str, state: HealthState, now: datetime
+    ) -> builtins.list[Write]:
+        stored = self.store.get(collection=COLLECTION, key=service_id)
+        model = self._model(stored) if stored is not None else None
+        if stored is None or model is None or stored.document.get("status") == EXPIRED:
+            return []
+        document = dict(stored.document)
+        before = document.get("status")
+        health = health_document(state)
+        document.update(status=state.status, health=health, lastHealthCheck=health["lastCheck"])
+        writes = [Write("update", COLLECTION, service_id, document)]
+        if before != state.status:
+            data = {"from": before, "to": state.status, "health": health}
+            writes.append(events.event_write(events.HEALTH_CHANGED, model, now, data))
+        return writes
 
     def expire(self, service_id: str) -> bool:
         """Mark a registration whose lease is due as expired (blocking); True if it was."""
@@ -289,43 +306,14 @@ class Registry:
             if hashed is not None:
                 self._owners.pop(hashed, None)
 
-    # -- reads with the live overlay ------------------------------------------------------
+    # -- live state, for reads (`lucid.registry.views`) ----------------------------------
 
-    def view(self, stored: Record) -> dict[str, Any]:
-        """The manifest of a registration, with live heartbeat, health and TTL left."""
-        out = to_manifest(KIND, stored)
-        status: dict[str, Any] = out.setdefault("status", {})
-        stored_lease = status.pop("lease", None)
+    def live_health(self, service_id: str) -> HealthState | None:
         with self._state:
-            live = self._health.get(stored.key)
-        if live is not None and status.get("status") != EXPIRED:
-            status["health"] = health_document(live)
-            if live.last_check is not None:
-                status["lastHealthCheck"] = events.stamp(live.last_check)
-        lease = self.leases.get(stored.key)
-        if lease is not None:
-            remaining = self.leases.remaining(lease)
-            status["lastHeartbeat"] = events.stamp(lease.renewed_at)
-            status["lease"] = {
-                "ttl": lease.ttl,
-                "remaining": round(remaining, 1),
-                "expiresAt": events.stamp(self._clock() + timedelta(seconds=remaining)),
-            }
-        elif stored_lease is not None:
-            status["lease"] = {"ttl": stored.document.get("ttl"), "remaining": 0}
-        return out
+            return self._health.get(service_id)
 
-    def health_of(self, stored: Record) -> dict[str, Any]:
-        """The registration's HealthStatus; an expired one is `unknown` (no longer checked)."""
-        with self._state:
-            live = self._health.get(stored.key)
-        registered = _parse(stored.document.get("registeredAt")) or self._clock()
-        state = live or from_document(stored.document.get("health"), fallback=registered)
-        document = health_document(state)
-        if stored.document.get("status") == EXPIRED:
-            document["status"] = "unknown"
-            document["details"] = {**document.get("details", {}), "registration": EXPIRED}
-        return HealthStatus.model_validate(document).model_dump(mode="json", exclude_none=True)
+    def now(self) -> datetime:
+        return self._clock()
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -359,12 +347,3 @@ class Registry:
             raise Unavailable(
                 ErrorCode.SERVICE_REGISTRATION_FAILED, f"store unavailable: {exc}"
             ) from exc
-
-
-def _parse(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
