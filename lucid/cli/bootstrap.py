@@ -6,9 +6,9 @@ It fills a template from `envoy/` (data, not code: `sidecar-bootstrap.yaml`, or
 cluster and ports. Unless `--offline`, it asks the REST API for the registration
 (`GET /v1/services?serviceName=...`) to fill what the flags leave out: serviceId, plane,
 cluster, the inbound port (the registered port) and the app port (registered port + 1,
-as `lucid render` assumes). Flags always win. Template values that are exactly "${name}"
-are replaced with typed values; nothing is pasted into YAML text, so no value can inject
-configuration.
+as `lucid render` assumes), and where the xDS server listens. Flags always win.
+Template values that are exactly "${name}" are replaced with typed values; nothing is
+pasted into YAML text, so no value can inject configuration.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
-from lucid.cli.client import ApiClient, Unreachable
+from lucid.cli.client import ApiClient, ApiError, Unreachable
 from lucid.errors import ErrorCode, LucidError
 from lucid.render import node_document
 from lucid.translators.node import DEFAULT_OUTBOUND_PORT, Node
@@ -182,8 +183,9 @@ def add_bootstrap_command(commands: Any, remote: argparse.ArgumentParser) -> Non
     p.add_argument("--proxyless", action="store_true", help="a gRPC xDS bootstrap (JSON)")
     p.add_argument(
         "--xds-address",
-        default=os.environ.get("LUCID_XDS_ADDRESS", f"{DEFAULT_XDS_HOST}:{DEFAULT_XDS_PORT}"),
-        help="HOST:PORT of the xDS server (env LUCID_XDS_ADDRESS; default %(default)s)",
+        default=os.environ.get("LUCID_XDS_ADDRESS"),
+        help="HOST:PORT of the xDS server (env LUCID_XDS_ADDRESS; default: where the server "
+        f"at --server says it listens, else {DEFAULT_XDS_HOST}:{DEFAULT_XDS_PORT})",
     )
     p.add_argument("--offline", action="store_true", help="do not ask the REST API")
     p.add_argument(
@@ -192,8 +194,25 @@ def add_bootstrap_command(commands: Any, remote: argparse.ArgumentParser) -> Non
     p.set_defaults(run=cmd_bootstrap)
 
 
+def xds_address(server: str) -> str | None:
+    """Where the xDS server of the Lucid Mesh at `server` listens, as its API says; a
+    wildcard bind address is reached through the API's host."""
+    try:
+        with ApiClient(server) as api:
+            address = api.get("/v1/proxies").get("xdsAddress")
+    except (Unreachable, ApiError):
+        return None
+    if not isinstance(address, str):
+        return None
+    host, port = split_address(address)
+    if host in ("0.0.0.0", "::", ""):
+        host = urlsplit(server).hostname or DEFAULT_XDS_HOST
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def cmd_bootstrap(args: argparse.Namespace) -> int:
-    host, port = split_address(args.xds_address)
+    address = args.xds_address or (None if args.offline else xds_address(args.server))
+    host, port = split_address(address or f"{DEFAULT_XDS_HOST}:{DEFAULT_XDS_PORT}")
     registered = None if args.offline else lookup(args.server, args.service, args.instance)
     node = node_of(args, registered)
     if args.proxyless:
