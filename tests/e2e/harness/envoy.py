@@ -22,6 +22,7 @@ import gc
 import json
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -146,8 +147,25 @@ class Envoy:
         text = self.envoy_log.read_text(errors="replace") if self.envoy_log.exists() else ""
         return text[-tail:]
 
-    def wait_until(self, condition: Any, *, timeout: float = 20.0, what: str) -> None:
-        wait_until(condition, timeout=timeout, what=f"{self.name}: {what}", describe=self.log_text)
+    def wait_until(
+        self,
+        condition: Callable[[], bool],
+        *,
+        timeout: float = 20.0,
+        what: str,
+        describe: Callable[[], str] | None = None,
+    ) -> None:
+        """Poll `condition`; on timeout the error shows `describe()` (default: the log tail)."""
+        wait_until(
+            condition,
+            timeout=timeout,
+            what=f"{self.name}: {what}",
+            describe=describe or (lambda: self.log_text(3000)),
+        )
+
+    def stats_matching(self, *words: str) -> dict[str, int]:
+        """The non-zero counters and gauges whose names contain every one of `words`."""
+        return {k: v for k, v in self.stats().items() if v and all(w in k for w in words)}
 
     def wait_live(self, timeout: float = START_TIMEOUT) -> None:
         """Until `/ready` answers 200: every initial resource arrived and was applied."""

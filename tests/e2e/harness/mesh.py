@@ -224,13 +224,17 @@ class Mesh:
         health_check: Mapping[str, Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
         edge: bool = False,
+        sidecar: bool = True,
         grpc_services: tuple[str, ...] = (),
     ) -> Instance:
         """Start the instance's app on a free port and prepare its registration (not applied:
-        `register` applies several at once)."""
+        `register` applies several at once). Without `sidecar` the registration advertises
+        the app itself, as for a service that runs no Envoy: callers' sidecars reach it
+        directly, and nothing enforces its inbound policies."""
         instance_id = instance or f"{service}-{len(self._of(service)) + 1:02d}"
         sid = service_id(service, instance_id)
-        inbound, app_port, outbound = free_port(), free_port(), free_port()
+        app_port, outbound = free_port(), free_port()
+        inbound = free_port() if sidecar else app_port
         spec: dict[str, Any] = {
             "serviceId": sid,
             "serviceName": service,
