@@ -216,9 +216,7 @@ class _Builder:
                     self.providers[provider.name] = provider
 
     def _security_policies(self) -> Iterator[SecurityPolicy]:
-        for policy in self.state.security_policies:
-            if policy.enabled and _targets(self.state, policy.destination, self.service):
-                yield policy
+        yield from self.state.security_to(self.service)
 
     # -- authentication -----------------------------------------------------------------
 
@@ -331,9 +329,7 @@ class _Builder:
     # -- traffic policies ---------------------------------------------------------------
 
     def _traffic_rules(self) -> None:
-        for policy in self.state.traffic_policies:
-            if not policy.enabled or not _targets(self.state, policy.destination, self.service):
-                continue
+        for policy in self.state.traffic_to(self.service):
             for index, rule in enumerate(policy.rules):
                 if rule.action not in ("allow", "deny"):
                     continue

@@ -17,7 +17,7 @@ route to nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from envoy.config.cluster.v3 import cluster_pb2
@@ -29,6 +29,7 @@ from lucid.translators.changes import changes
 from lucid.translators.clusters import cluster
 from lucid.translators.consistency import InconsistentResources, ReferenceIndex, dangling_references
 from lucid.translators.endpoints import algorithm_of, load_assignment, uses_eds
+from lucid.translators.mtls import mtls_of
 from lucid.translators.node import Node
 from lucid.translators.state import MeshState
 from lucid.xds.resources import ADS_ORDER, CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET, TypeUrl
@@ -64,6 +65,7 @@ class Translation:
         self._assignments: dict[str, endpoint_pb2.ClusterLoadAssignment | None] = {}
         self._routes: dict[tuple[str, bool], tuple[Message, ...]] = {}
         self._nodes: dict[Node, NodeResources] = {}
+        self._shaped: dict[Node, Resources] = {}
         self._destinations: dict[str, tuple[str, ...]] = {}
         self._references = ReferenceIndex(previous._references if previous is not None else None)
         # Only one generation back: the previous translation forgets its own predecessor,
@@ -166,17 +168,28 @@ class Translation:
             if self._previous is not None and self._node_clean(node):
                 found = self._previous.node(node)
             else:
-                found = self._translate(node)
+                found = NodeResources(node=node, resources=self._resources(_shape(node)))
             self._nodes[node] = found
+        return found
+
+    def _resources(self, shape: Node) -> Resources:
+        """What every node of this shape receives (instances differ only in their ids)."""
+        found = self._shaped.get(shape)
+        if found is None:
+            found = self._shaped[shape] = self._translate(shape)
         return found
 
     def check(self, resources: NodeResources) -> None:
         """Raise `InconsistentResources` when the node's view names something it lacks."""
         check_consistency(resources, self._references)
 
-    def _translate(self, node: Node) -> NodeResources:
+    def _translate(self, node: Node) -> Resources:
         state = self.state
         reachable = self.destinations(node.service)
+        if node.proxyless:
+            # gRPC clients take no SDS secrets, so they cannot originate mesh mTLS: a
+            # destination that requires it is left out (docs/translation.md says so).
+            reachable = tuple(d for d in reachable if mtls_of(state, d) is None)
         clusters: list[Message] = [self.cluster(d) for d in reachable]
         assignments: list[Message] = [
             a for a in (self.load_assignment(d) for d in reachable) if a is not None
@@ -185,7 +198,12 @@ class Translation:
         route_configs: list[Message] = []
         node_secrets: list[Message] = []
         if node.proxyless:
-            listeners.extend(outbound.proxyless_listeners(state, node))
+            allowed = set(reachable)
+            listeners.extend(
+                listener
+                for listener in outbound.proxyless_listeners(state, node)
+                if listener.name in allowed
+            )
         else:
             clusters.extend(inbound.local_clusters(state, node))
             listeners.append(outbound.outbound_listener(state, node))
@@ -207,15 +225,17 @@ class Translation:
             LISTENER: listeners,
             ROUTE: route_configs,
         }
-        return NodeResources(
-            node=node,
-            resources=MappingProxyType(
-                {
-                    type_url: MappingProxyType(_by_name(type_url, by_type[type_url]))
-                    for type_url in ADS_ORDER
-                }
-            ),
+        return MappingProxyType(
+            {
+                type_url: MappingProxyType(_by_name(type_url, by_type[type_url]))
+                for type_url in ADS_ORDER
+            }
         )
+
+
+def _shape(node: Node) -> Node:
+    """The node without what no translator reads (its ids), so instances share a view."""
+    return replace(node, id="", service_id=None)
 
 
 def resource_name(type_url: TypeUrl, message: Message) -> str:

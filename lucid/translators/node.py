@@ -27,6 +27,7 @@ __all__ = [
     "INBOUND_LISTENER",
     "OUTBOUND_LISTENER",
     "SOURCE_HEADER",
+    "SOURCE_PLANE_HEADER",
     "TRUST_SECRET",
     "Node",
     "cluster_name",
@@ -50,6 +51,8 @@ TRUST_SECRET: Final = "lucid-trust"
 # Set by the calling sidecar on every outbound request (overwriting what the app sent),
 # read by the destination's RBAC when no mTLS identity is available.
 SOURCE_HEADER: Final = "x-lucid-source"
+# The caller's plane beside it, so plane isolation without mTLS is one match per plane.
+SOURCE_PLANE_HEADER: Final = "x-lucid-source-plane"
 
 
 def local_app_cluster_name(app_port: int) -> str:

@@ -49,7 +49,7 @@ from envoy.type.matcher.v3 import (
 
 from lucid.translators.access import Access, AccessRule, Authentication, Permission, RequestMatch
 from lucid.translators.clusters import pack
-from lucid.translators.node import SOURCE_HEADER
+from lucid.translators.node import SOURCE_HEADER, SOURCE_PLANE_HEADER
 from lucid.translators.state import TRUST_DOMAIN, MeshState, spiffe_id
 
 Cond: TypeAlias = Principal | bool  # True and False are folded away before anything is emitted
@@ -280,14 +280,12 @@ class Compiler:
         if self.caller.mode == "mtls":
             prefixes = (f"spiffe://{TRUST_DOMAIN}/plane/{p}/" for p in sorted(self.caller.planes))
             return negate(any_of(*(_peer(prefix=prefix) for prefix in prefixes)))
-        same = sorted(
-            name
-            for name, service in self.state.services.items()
-            if service.planes & self.caller.planes
-        )
+        # The calling sidecar sets its plane beside its name (routes.py).
         return all_of(
-            _header(SOURCE_HEADER),
-            negate(any_of(*(_header(SOURCE_HEADER, exact=name) for name in same))),
+            _header(SOURCE_PLANE_HEADER),
+            negate(
+                any_of(*(_header(SOURCE_PLANE_HEADER, exact=p) for p in sorted(self.caller.planes)))
+            ),
         )
 
     def filters(self) -> list[hcm_pb2.HttpFilter]:

@@ -47,7 +47,13 @@ from lucid.models.rules import (
 )
 from lucid.models.sidecar import Route, SidecarConfiguration
 from lucid.translators.mtls import MESH_DOMAIN
-from lucid.translators.node import SOURCE_HEADER, Node, edge_route_name, outbound_route_name
+from lucid.translators.node import (
+    SOURCE_HEADER,
+    SOURCE_PLANE_HEADER,
+    Node,
+    edge_route_name,
+    outbound_route_name,
+)
 from lucid.translators.route_actions import Entry, Forward, Timeouts, Unavailable, split_url
 from lucid.translators.route_match import EVERYTHING, match_of, merge
 from lucid.translators.sources import Source, facts_of, index_of, source
@@ -178,11 +184,19 @@ def routing_table(state: MeshState, src: Source) -> list[rc.Route] | None:
     return table
 
 
-def _source_header(service: str) -> base_pb2.HeaderValueOption:
-    return base_pb2.HeaderValueOption(
-        header=base_pb2.HeaderValue(key=SOURCE_HEADER, value=service),
-        append_action=base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD,
-    )
+def _source_headers(state: MeshState, service: str) -> list[base_pb2.HeaderValueOption]:
+    """Who is calling: the service name and its plane (that of its primary instance)."""
+    found = state.service(service)
+    values = [(SOURCE_HEADER, service)]
+    if found is not None:
+        values.append((SOURCE_PLANE_HEADER, found.primary.plane))
+    return [
+        base_pb2.HeaderValueOption(
+            header=base_pb2.HeaderValue(key=key, value=value),
+            append_action=base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD,
+        )
+        for key, value in values
+    ]
 
 
 def route_configurations(state: MeshState, node: Node) -> Sequence[route_pb2.RouteConfiguration]:
@@ -198,7 +212,7 @@ def route_configurations(state: MeshState, node: Node) -> Sequence[route_pb2.Rou
         route_pb2.RouteConfiguration(
             name=outbound_route_name(node.service),
             virtual_hosts=hosts,
-            request_headers_to_add=[_source_header(node.service)],
+            request_headers_to_add=_source_headers(state, node.service),
         )
     ]
     if node.is_gateway:
@@ -207,7 +221,7 @@ def route_configurations(state: MeshState, node: Node) -> Sequence[route_pb2.Rou
             route_pb2.RouteConfiguration(
                 name=edge_route_name(node.service),
                 virtual_hosts=[edge],
-                request_headers_to_add=[_source_header(node.service)],
+                request_headers_to_add=_source_headers(state, node.service),
             )
         )
     return result

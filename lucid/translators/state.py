@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
 
 from lucid.models import (
     SecurityPolicy,
@@ -29,6 +29,7 @@ from lucid.models import (
     TrafficPolicy,
 )
 
+Policy = TypeVar("Policy", TrafficPolicy, SecurityPolicy)
 Status = Literal["healthy", "unhealthy", "unknown", "degraded", "expired"]
 STATUSES: tuple[str, ...] = get_args(Status)
 _EMPTY: Mapping[str, Status] = MappingProxyType({})
@@ -83,22 +84,18 @@ class Service:
 
     name: str
     instances: tuple[Instance, ...]
+    # Derived once (translators read them for every caller and every selector).
+    primary: Instance = field(init=False, compare=False, repr=False)
+    planes: frozenset[str] = field(init=False, compare=False, repr=False)
+    clusters: frozenset[str] = field(init=False, compare=False, repr=False)
+    service_ids: tuple[str, ...] = field(init=False, compare=False, repr=False)
 
-    @property
-    def primary(self) -> Instance:
-        return min(self.instances, key=lambda instance: instance.service_id)
-
-    @property
-    def planes(self) -> frozenset[str]:
-        return frozenset(instance.plane for instance in self.instances)
-
-    @property
-    def clusters(self) -> frozenset[str]:
-        return frozenset(instance.cluster for instance in self.instances)
-
-    @property
-    def service_ids(self) -> tuple[str, ...]:
-        return tuple(sorted({instance.service_id for instance in self.instances}))
+    def __post_init__(self) -> None:
+        instances = self.instances
+        object.__setattr__(self, "primary", min(instances, key=lambda i: i.service_id))
+        object.__setattr__(self, "planes", frozenset(i.plane for i in instances))
+        object.__setattr__(self, "clusters", frozenset(i.cluster for i in instances))
+        object.__setattr__(self, "service_ids", tuple(sorted({i.service_id for i in instances})))
 
     @property
     def live_instances(self) -> tuple[Instance, ...]:
@@ -138,6 +135,9 @@ class MeshState:
     # the translators, and the PEM trust bundle that verifies them; SDS serves both.
     identities: Mapping[str, Identity] = field(default_factory=lambda: MappingProxyType({}))
     trust_bundle: str | None = None
+    # Memo of what is derived from the fields above (selectors, policy indexes); it never
+    # changes a result, only how often it is computed.
+    _memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
     def service(self, name: str) -> Service | None:
         return self.services.get(name)
@@ -158,6 +158,41 @@ class MeshState:
         return None
 
     def resolve(self, selector: str) -> frozenset[str]:
+        """The registered service names a selector picks (memoised per state)."""
+        key = ("resolve", selector)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._resolve(selector)
+        assert isinstance(found, frozenset)
+        return found
+
+    def traffic_to(self, service: str) -> tuple[TrafficPolicy, ...]:
+        """Enabled traffic policies whose destination picks `service`, in state order."""
+        return self._index("traffic_to", self.traffic_policies, "destination").get(service, ())
+
+    def traffic_from(self, service: str) -> tuple[TrafficPolicy, ...]:
+        """Enabled traffic policies whose source picks `service`, in state order."""
+        return self._index("traffic_from", self.traffic_policies, "source").get(service, ())
+
+    def security_to(self, service: str) -> tuple[SecurityPolicy, ...]:
+        """Enabled security policies whose destination picks `service`, in state order."""
+        return self._index("security_to", self.security_policies, "destination").get(service, ())
+
+    def _index(
+        self, name: str, policies: tuple[Policy, ...], side: str
+    ) -> dict[str, tuple[Policy, ...]]:
+        found = self._memo.get(name)
+        if found is None:
+            grouped: dict[str, list[Policy]] = defaultdict(list)
+            for policy in policies:
+                if policy.enabled:
+                    for service in self.resolve(getattr(policy, side)):
+                        grouped[service].append(policy)
+            found = self._memo[name] = {k: tuple(v) for k, v in grouped.items()}
+        assert isinstance(found, dict)
+        return found
+
+    def _resolve(self, selector: str) -> frozenset[str]:
         """The registered service names a selector picks.
 
         `*` is every service; `cluster:X` and `plane:X` pick services with at least one

@@ -159,7 +159,10 @@ def envoy(tmp_path_factory, ports):
 
 @pytest.mark.parametrize(("service", "caller", "path", "status", "why"), CASES)
 def test_the_first_matching_rule_decides(envoy, ports, service, caller, path, status, why):
-    headers = {"x-lucid-source": caller} if caller else {}
+    # What the caller's outbound sidecar sets: its name and its plane.
+    headers = (
+        {"x-lucid-source": caller, "x-lucid-source-plane": SERVICES[caller][1]} if caller else {}
+    )
 
     got, _ = request(ports[service], path, headers)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from envoy.config.core.v3 import base_pb2
 
-from lucid.translators.node import SOURCE_HEADER
+from lucid.translators.node import SOURCE_HEADER, SOURCE_PLANE_HEADER
 from lucid.translators.routes import route_configurations
 from tests.builders import instance, route, routing, sidecar_for
 from tests.unit.translators.source_side import node, outbound_routes, vhost
@@ -49,9 +49,11 @@ def test_each_destination_has_a_virtual_host_with_its_mesh_names_and_any_port(me
 
 def test_every_request_carries_the_source_overwriting_what_the_app_sent(mesh):
     config = outbound_routes(gateway_mesh(mesh, defaultRoute="ledger"), "gateway")
-    (header,) = config.request_headers_to_add
-    assert (header.header.key, header.header.value) == (SOURCE_HEADER, "gateway")
-    assert header.append_action == base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
+    name, plane = config.request_headers_to_add
+    assert (name.header.key, name.header.value) == (SOURCE_HEADER, "gateway")
+    assert (plane.header.key, plane.header.value) == (SOURCE_PLANE_HEADER, "chain")
+    overwrite = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
+    assert name.append_action == plane.append_action == overwrite
 
 
 def test_the_catch_all_holds_the_routes_in_order_then_the_default_route(mesh):
