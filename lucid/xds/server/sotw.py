@@ -3,7 +3,9 @@
 Per type the session remembers the subscription, the last nonce, and what it last sent:
 
 - Only the newest nonce counts: a request echoing an older nonce is ignored entirely
-  (the client will send another for the newest response).
+  (the client will send another for the newest response). The first request echoing the
+  newest nonce ACKs or NACKs it; later ones (Envoy re-subscribing EDS after a CDS
+  change) only change names.
 - Empty `resource_names` is a wildcard only on the first LDS/CDS request of the stream
   ("legacy wildcard"), and stays one while the client keeps sending empty lists; once it
   has named resources, an empty list means none, and only `*` asks for everything.
@@ -47,6 +49,7 @@ class SotwType:
     wildcard: bool = False
     names: frozenset[str] = frozenset()
     nonce: str = ""
+    answered: str = ""  # the nonce the client last ACKed or NACKed
     sent: Mapping[str, Entry] = field(default_factory=lambda: _NOTHING)
     sent_version: str | None = None
     stamp: float | None = None  # when the change behind the last response was first seen
@@ -78,7 +81,9 @@ class SotwSession(Session):
             if nonce != state.nonce:
                 log.debug("stream %s: stale nonce %s for %s ignored", self._id(), nonce, type_url)
                 return
-            self._ack_or_nack(type_url, state, request)
+            if nonce != state.answered:  # later requests echoing it only change names
+                state.answered = nonce
+                self._ack_or_nack(type_url, state, request)
         first = not state.requested
         changed = self._subscribe(type_url, state, frozenset(names), first=first)
         if not nonce:  # a first request (or a client starting over): always answer

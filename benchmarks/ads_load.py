@@ -1,0 +1,466 @@
+"""ADS at scale: N Envoy-like streams, one change that touches every proxy, time to ACK.
+
+For each N (default 100, 1,000 and 5,000) a fresh `lucid serve` runs as its own process
+(SQLite store, default debounce) with a small mesh registered through the REST API. A
+load generator, in a second process, opens N SotW ADS streams that behave like Envoy:
+CDS wildcard; EDS for every EDS cluster; LDS wildcard; RDS for the listener's route
+configurations; every response ACKed at once, and EDS names re-subscribed when CDS
+changes. Once every stream has its initial configuration, the generator registers one
+new service through the API (every sidecar gets a new cluster and a new virtual host)
+and records, per stream, the time from that write until it has ACKed both the CDS and
+the RDS response carrying the new service. Reported: p50/p99/max convergence, the
+server's RSS (after the initial sync, and at the end) and CPU during the change, the
+generator's own CPU (both share the machine's cores), and the initial sync time.
+
+Separately, `--envoy-clusters` (default 1,000) measures a real Envoy: services are
+registered, then an Envoy bootstrapped by `lucid bootstrap` is started, and the time from
+its start to all those clusters being active (admin `cluster_manager.active_clusters`).
+
+    .venv/bin/python benchmarks/ads_load.py [--streams 100 1000 5000] [--json out.json]
+
+Prints JSON (machine, versions, commit) and a short table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+LUCID = Path(sys.executable).parent / "lucid"
+ENVOY = Path(sys.executable).parent / "envoy"
+SERVICES = 20  # services in the mesh the streams belong to
+NEW_SERVICE = "svc-new"
+CDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
+EDS = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
+LDS = "type.googleapis.com/envoy.config.listener.v3.Listener"
+RDS = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
+STREAMS_PER_CHANNEL = 100
+TIMEOUT = 300.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def registration(name: str, number: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "lucid.mesh/v1",
+        "kind": "ServiceRegistration",
+        "spec": {
+            "serviceId": f"00000000-0000-4000-8000-{number:012d}",
+            "serviceName": name,
+            "instanceId": f"{name}-01",
+            "cluster": "node-management",
+            "plane": "ops",
+            "version": "1.0.0",
+            "endpoint": {
+                "host": f"10.0.{number // 250}.{number % 250 + 1}",
+                "port": 8080,
+                "protocol": "http",
+            },
+            "healthCheck": {"endpoint": "/health", "interval": 300, "timeout": 10},
+        },
+    }
+
+
+# -- the server ------------------------------------------------------------------------------
+
+
+class Server:
+    """`lucid serve` in its own process, on free ports, with a scratch data directory."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="lucid-bench-"))
+        self.port, self.xds_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LUCID_")}
+        self.log = (self.dir / "serve.log").open("wb")
+        self.process = subprocess.Popen(
+            [
+                str(LUCID),
+                "serve",
+                "--port",
+                str(self.port),
+                "--xds-port",
+                str(self.xds_port),
+                "--data-dir",
+                str(self.dir),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("lucid serve did not start")
+        self.token = (self.dir / "api-token").read_text().strip()
+
+    def apply(self, documents: list[dict[str, Any]]) -> None:
+        response = httpx.post(
+            f"{self.url}/v1/apply",
+            json={"documents": documents},
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=120,
+        )
+        response.raise_for_status()
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+# -- the load generator (a separate process) -------------------------------------------------
+
+
+async def generate(args: argparse.Namespace) -> dict[str, Any]:
+    import grpc
+    from envoy.config.cluster.v3 import cluster_pb2
+    from envoy.config.core.v3 import base_pb2
+    from envoy.service.discovery.v3 import ads_pb2_grpc, discovery_pb2
+    from google.protobuf import struct_pb2
+
+    n = args.generate
+    ready = asyncio.Event()
+    converged: dict[int, float] = {}
+    pending_ready = [n]
+    t0: list[float] = []
+    all_done = asyncio.Event()
+
+    async def stream(index: int, channel: grpc.aio.Channel) -> None:
+        service = f"svc-{index % SERVICES}"
+        meta = struct_pb2.Struct()
+        meta.update({"appPort": 9081, "inboundPort": 9080, "plane": "ops"})
+        node = base_pb2.Node(id=f"bench-{index}", cluster=service, metadata=meta)
+        call = ads_pb2_grpc.AggregatedDiscoveryServiceStub(channel).StreamAggregatedResources()
+        routes = [f"routes-in|{service}", f"routes-out|{service}"]
+        eds: list[str] = []
+        got: set[str] = set()
+        new_seen = {CDS: False, RDS: False}
+        await call.write(discovery_pb2.DiscoveryRequest(node=node, type_url=CDS))
+        counted = False
+        async for response in call:
+            kind = response.type_url
+            names: list[str] = eds if kind == EDS else routes if kind == RDS else []
+            if kind == CDS:
+                clusters = [cluster_pb2.Cluster.FromString(a.value) for a in response.resources]
+                wanted = sorted(c.name for c in clusters if c.type == cluster_pb2.Cluster.EDS)
+                new_seen[CDS] = any(c.name == f"outbound|{NEW_SERVICE}" for c in clusters)
+            if kind == RDS:
+                new_seen[RDS] = any(NEW_SERVICE.encode() in a.value for a in response.resources)
+            await call.write(
+                discovery_pb2.DiscoveryRequest(
+                    type_url=kind,
+                    version_info=response.version_info,
+                    response_nonce=response.nonce,
+                    resource_names=names,
+                )
+            )
+            if kind == CDS and wanted != eds:
+                eds[:] = wanted
+                await call.write(discovery_pb2.DiscoveryRequest(type_url=EDS, resource_names=eds))
+            if kind == CDS and CDS not in got:
+                await call.write(discovery_pb2.DiscoveryRequest(type_url=LDS))
+            if kind == LDS and LDS not in got:
+                await call.write(
+                    discovery_pb2.DiscoveryRequest(type_url=RDS, resource_names=routes)
+                )
+            got.add(kind)
+            if not counted and {CDS, LDS, RDS} <= got and (EDS in got or not eds):
+                counted = True
+                pending_ready[0] -= 1
+                if pending_ready[0] == 0:
+                    ready.set()
+            if t0 and index not in converged and all(new_seen.values()):
+                converged[index] = time.monotonic() - t0[0]
+                if len(converged) == n:
+                    all_done.set()
+
+    channels = [
+        grpc.aio.insecure_channel(args.target)
+        for _ in range((n + STREAMS_PER_CHANNEL - 1) // STREAMS_PER_CHANNEL)
+    ]
+    started = time.monotonic()
+    tasks = []
+    for index in range(n):
+        tasks.append(asyncio.create_task(stream(index, channels[index // STREAMS_PER_CHANNEL])))
+        if index % 200 == 199:
+            await asyncio.sleep(0)  # let early streams start while later ones are created
+    await asyncio.wait_for(ready.wait(), TIMEOUT)
+    initial = time.monotonic() - started
+    print(json.dumps({"ready": True}), flush=True)
+    sys.stdin.readline()  # the orchestrator sampled the server; go
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    async with httpx.AsyncClient(timeout=60) as client:
+        t0.append(time.monotonic())
+        response = await client.post(
+            f"{args.api}/v1/apply",
+            json={"documents": [registration(NEW_SERVICE, SERVICES + 1)]},
+            headers={"Authorization": f"Bearer {args.token}"},
+        )
+        response.raise_for_status()
+    await asyncio.wait_for(all_done.wait(), TIMEOUT)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    for task in tasks:
+        task.cancel()
+    for channel in channels:
+        await channel.close()
+    times = sorted(converged.values())
+    return {
+        "streams": n,
+        "initial_sync_s": round(initial, 3),
+        "convergence_ms": {
+            "p50": round(statistics.median(times) * 1000, 1),
+            "p99": round(times[min(len(times) - 1, int(len(times) * 0.99))] * 1000, 1),
+            "max": round(times[-1] * 1000, 1),
+        },
+        "generator_cpu_s": round(
+            (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 3
+        ),
+    }
+
+
+def run_load(streams: int) -> dict[str, Any]:
+    server = Server()
+    try:
+        server.apply([registration(f"svc-{i}", i + 1) for i in range(SERVICES)])
+        generator = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--generate",
+                str(streams),
+                "--target",
+                f"127.0.0.1:{server.xds_port}",
+                "--api",
+                server.url,
+                "--token",
+                server.token,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert generator.stdin is not None and generator.stdout is not None
+        line = generator.stdout.readline()
+        if not line:
+            raise RuntimeError("the generator failed before the initial sync")
+        rss_synced = server.rss_mb()
+        cpu_before = server.cpu_seconds()
+        generator.stdin.write("go\n")
+        generator.stdin.flush()
+        result = json.loads(generator.stdout.readline())
+        result["server_cpu_s"] = round(server.cpu_seconds() - cpu_before, 3)
+        result["server_rss_mb_synced"] = round(rss_synced, 1)
+        result["server_rss_mb_end"] = round(server.rss_mb(), 1)
+        generator.wait(timeout=60)
+        return dict(result)
+    finally:
+        server.stop()
+
+
+# -- Envoy start → N clusters ----------------------------------------------------------------
+
+
+def envoy_clusters(count: int) -> dict[str, Any]:
+    server = Server()
+    workdir = Path(tempfile.mkdtemp(prefix="lucid-bench-envoy-"))
+    try:
+        documents = [registration(f"dest-{i}", i + 1) for i in range(count)]
+        for start in range(0, count, 500):
+            server.apply(documents[start : start + 500])
+        caller = [registration("caller", count + 1)]
+        server.apply(caller)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LUCID_")}
+        env["LUCID_SERVER"] = server.url
+        admin = free_port()
+        bootstrap = subprocess.run(
+            [
+                str(LUCID),
+                "bootstrap",
+                "--service",
+                "caller",
+                "--instance",
+                "caller-01",
+                "--admin-port",
+                str(admin),
+                "--outbound-port",
+                str(free_port()),
+                "--inbound-port",
+                str(free_port()),
+                "--app-port",
+                str(free_port()),
+                "-o",
+                "json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        (workdir / "bootstrap.json").write_text(bootstrap)
+        # Warm the server's translation for this node, as a second sidecar of it would find.
+        started = time.monotonic()
+        envoy = subprocess.Popen(
+            [
+                str(ENVOY),
+                "-c",
+                str(workdir / "bootstrap.json"),
+                "--use-dynamic-base-id",
+                "--log-level",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=(workdir / "envoy.log").open("wb"),
+        )
+        active = 0
+        try:
+            while time.monotonic() - started < 60:
+                try:
+                    text = httpx.get(
+                        f"http://127.0.0.1:{admin}/stats",
+                        params={"filter": "^cluster_manager.active_clusters$"},
+                        timeout=1,
+                    ).text
+                    active = int(text.split(":")[1]) if ":" in text else 0
+                except (httpx.HTTPError, ValueError):
+                    active = 0
+                if active >= count:
+                    break
+                time.sleep(0.005)
+            elapsed = time.monotonic() - started
+        finally:
+            envoy.send_signal(signal.SIGTERM)
+            envoy.wait(timeout=30)
+        return {"clusters": count, "active": active, "start_to_applied_ms": round(elapsed * 1000)}
+    finally:
+        server.stop()
+
+
+# -- report ----------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    ).stdout.strip()
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    envoy = subprocess.run([str(ENVOY), "--version"], capture_output=True, text=True).stdout
+    return {
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "grpcio": metadata.version("grpcio"),
+        "protobuf": metadata.version("protobuf"),
+        "envoy": envoy.strip().rsplit("/", 4)[-4] if envoy else "unknown",
+        "commit": commit or "unknown",
+    }
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [
+        f"{'streams':>8}  {'sync s':>7}  {'p50 ms':>7}  {'p99 ms':>7}  {'max ms':>7}  "
+        f"{'RSS MB':>7}  {'srv CPU s':>9}  {'gen CPU s':>9}"
+    ]
+    for r in report["load"]:
+        c = r["convergence_ms"]
+        lines.append(
+            f"{r['streams']:>8}  {r['initial_sync_s']:>7}  {c['p50']:>7}  {c['p99']:>7}  "
+            f"{c['max']:>7}  {r['server_rss_mb_synced']:>7}  {r['server_cpu_s']:>9}  "
+            f"{r['generator_cpu_s']:>9}"
+        )
+    if report.get("envoy"):
+        e = report["envoy"]
+        lines.append(
+            f"Envoy start -> {e['active']}/{e['clusters']} clusters active: "
+            f"{e['start_to_applied_ms']} ms"
+        )
+    m = report["machine"]
+    lines.append(
+        f"{m['cpu']} x{m['cpus']}, Python {m['python']}, grpcio {m['grpcio']}, "
+        f"Envoy {m['envoy']}, commit {m['commit']}"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--streams", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument("--envoy-clusters", type=int, default=1000, help="0: skip")
+    parser.add_argument("--json", type=Path, help="also write the JSON report here")
+    parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--target", help=argparse.SUPPRESS)
+    parser.add_argument("--api", help=argparse.SUPPRESS)
+    parser.add_argument("--token", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.generate:
+        print(json.dumps(asyncio.run(generate(args))), flush=True)
+        return
+    report: dict[str, Any] = {"machine": machine(), "services": SERVICES, "load": []}
+    for streams in args.streams:
+        report["load"].append(run_load(streams))
+        print(f"  {streams} streams done", file=sys.stderr, flush=True)
+    if args.envoy_clusters:
+        report["envoy"] = envoy_clusters(args.envoy_clusters)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n")
+    print(table(report))
+
+
+if __name__ == "__main__":
+    main()
