@@ -118,9 +118,20 @@ class Instance:
     def call(
         self, destination: str, path: str = "/", method: str = "GET", **kwargs: Any
     ) -> httpx.Response:
-        """A request from this instance's app to `destination`, through its sidecar."""
+        """A request from this instance's app to `destination`, through its sidecar.
+
+        No cookie outlives the call (a sticky-session cookie would otherwise follow every
+        later request); a test that wants one passes it in `cookies`.
+        """
         headers = {"host": destination, **kwargs.pop("headers", {})}
-        return self.client.request(method, path, headers=headers, **kwargs)
+        cookies = kwargs.pop("cookies", None)
+        self.client.cookies.clear()
+        if cookies:
+            self.client.cookies.update(cookies)
+        try:
+            return self.client.request(method, path, headers=headers, **kwargs)
+        finally:
+            self.client.cookies.clear()
 
     def close(self) -> None:
         if self._client is not None:
