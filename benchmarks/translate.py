@@ -63,6 +63,10 @@ class Serializer:
         self.bytes = 0
 
     def publish(self, translation: Translation, nodes: list[Node]) -> int:
+        """Serialize what the nodes of affected services receive (all nodes the first time)."""
+        affected = translation.affected_services()
+        if affected is not None:
+            nodes = [n for n in nodes if n.service in affected]
         fresh = 0
         for node in nodes:
             resources = translation.node(node)

@@ -170,6 +170,8 @@ def _sources(
     if (selector is None or selector == "*") and not labels:
         return None
     names = state.resolve(selector or "*")
+    if not labels:
+        return names
     return frozenset(n for n in names if _has_labels(state, n, labels))
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from envoy.config.cluster.v3 import cluster_pb2
 from google.protobuf import any_pb2, symbol_database
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from lucid.xds.resources import CLUSTER, ENDPOINT, ROUTE, SECRET, SHORT_NAMES, TypeUrl
@@ -38,6 +38,8 @@ _REFERENCES: dict[tuple[str, str], TypeUrl] = {
 }
 _SDS_SECRET = "envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig"
 _CLUSTER = "envoy.config.cluster.v3.Cluster"
+_ANY = "google.protobuf.Any"
+_ROUTE_CONFIGURATION = "envoy.config.route.v3.RouteConfiguration"
 _SYMBOLS = symbol_database.Default()
 
 
@@ -78,8 +80,52 @@ def _unpack(packed: any_pb2.Any) -> Message | None:
     return message
 
 
+_MAY_REFERENCE: dict[str, bool] = {}
+
+
+def _may_reference(descriptor: Descriptor) -> bool:
+    """Whether a message of this type can hold a reference, directly or inside.
+
+    Most of a listener's bytes are RBAC principals and matchers, which never name a
+    resource; knowing it per type lets the walk skip them without looking.
+    """
+    name = descriptor.full_name
+    found = _MAY_REFERENCE.get(name)
+    if found is not None:
+        return found
+    _MAY_REFERENCE[name] = False  # a recursive type does not reference through itself
+    result = name in (_SDS_SECRET, _CLUSTER, _ANY) or any(
+        (name, field.name) in _REFERENCES
+        or (field.type == FieldDescriptor.TYPE_MESSAGE and _may_reference(field.message_type))
+        for field in descriptor.fields
+    )
+    _MAY_REFERENCE[name] = result
+    return result
+
+
+def _route_references(config: Message) -> Iterator[tuple[TypeUrl, str]]:
+    """A route configuration's clusters, read directly: route tables are the bulk of
+    what is checked, and only a route's action can name a cluster."""
+    for host in config.virtual_hosts:
+        for route in host.routes:
+            if not route.HasField("route"):
+                continue
+            action = route.route
+            if action.cluster:
+                yield CLUSTER, str(action.cluster)
+            for weighted in action.weighted_clusters.clusters:
+                yield CLUSTER, str(weighted.name)
+            for mirror in action.request_mirror_policies:
+                yield CLUSTER, str(mirror.cluster)
+
+
 def _walk(message: Message) -> Iterator[tuple[TypeUrl, str]]:
     full_name = message.DESCRIPTOR.full_name
+    if full_name == _ROUTE_CONFIGURATION:
+        yield from _route_references(message)
+        return
+    if not _may_reference(message.DESCRIPTOR):
+        return
     if full_name == _SDS_SECRET and message.HasField("sds_config"):
         yield SECRET, str(message.name)
     if full_name == _CLUSTER and message.type == cluster_pb2.Cluster.EDS:

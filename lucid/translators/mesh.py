@@ -25,7 +25,7 @@ from envoy.config.endpoint.v3 import endpoint_pb2
 from google.protobuf.message import Message
 
 from lucid.translators import inbound, outbound, routes, secrets
-from lucid.translators.changes import changes
+from lucid.translators.changes import Changes, changes
 from lucid.translators.clusters import cluster
 from lucid.translators.consistency import InconsistentResources, ReferenceIndex, dangling_references
 from lucid.translators.endpoints import algorithm_of, load_assignment, uses_eds
@@ -51,12 +51,13 @@ class NodeResources:
 class Translation:
     """Translators applied to one state; per-destination and per-service parts memoised.
 
-    With `previous` (the translation of the state before), whatever does not depend on a
-    change (`lucid.translators.changes`) is taken from it as the very same object, so
-    the cache sees by identity, in O(1), which resources and which nodes are unchanged.
+    With `previous` (the translation of the state before), every memoised part that no
+    change can affect (`lucid.translators.changes`) is carried over as the very same
+    object, so a publisher sees by identity which resources and nodes are unchanged, and
+    `affected_services` says which nodes to look at at all. Only the memo is carried,
+    never the previous translation itself, so memory holds one state's worth.
     """
 
-    _previous: Translation | None
     _references: ReferenceIndex
 
     def __init__(self, state: MeshState, previous: Translation | None = None) -> None:
@@ -67,49 +68,57 @@ class Translation:
         self._nodes: dict[Node, NodeResources] = {}
         self._shaped: dict[Node, Resources] = {}
         self._destinations: dict[str, tuple[str, ...]] = {}
+        # Views already found consistent, by identity (kept alive by the value).
+        self._checked: dict[int, Resources] = {}
         self._references = ReferenceIndex(previous._references if previous is not None else None)
-        # Only one generation back: the previous translation forgets its own predecessor,
-        # so a long-running server does not keep every state it ever had.
         if previous is not None:
-            previous._previous = None
             previous._references.forget_parent()
-        self._previous = previous
-        self._changes = changes(previous.state, state) if previous is not None else None
+        self._affected: frozenset[str] | None = None
+        if previous is not None:
+            self._carry(previous, changes(previous.state, state))
 
-    # What may be reused from the previous translation -----------------------------------
-
-    def _cluster_clean(self, service: str) -> bool:
-        c = self._changes
-        # A cluster reads only its own service and that service's sidecar configuration.
-        return c is not None and not (service in c.services or service in c.sidecars)
-
-    def _assignment_clean(self, service: str) -> bool:
-        c = self._changes
-        return c is not None and not (service in c.services or service in c.sidecars)
-
-    def _routes_clean(self, service: str) -> bool:
-        c = self._changes
-        if c is None or c.topology:
-            return False
-        if service in c.registrations or service in c.sidecars or service in c.sources:
-            return False
-        assert self._previous is not None
-        return not any(
-            d in c.registrations or d in c.sidecars for d in self._previous.destinations(service)
+    def _carry(self, previous: Translation, c: Changes) -> None:
+        """Take over what `c` leaves untouched; decide which services are affected."""
+        # A cluster and a load assignment read only their own service and its sidecar.
+        own = c.services | c.sidecars
+        self._clusters = {k: v for k, v in previous._clusters.items() if k not in own}
+        self._assignments = {k: v for k, v in previous._assignments.items() if k not in own}
+        if c.topology or c.trust:
+            return
+        # What a service reaches reads its registrations, its sidecar and the traffic
+        # policies it is the source of.
+        moved = c.registrations | c.sidecars | c.sources
+        self._destinations = {k: v for k, v in previous._destinations.items() if k not in moved}
+        # Its routes also read each destination's registrations and sidecar; its node
+        # views also the destination's clusters and assignments (own), its own security
+        # and identity.
+        route_inputs = c.registrations | c.sidecars
+        routes_dirty = set(moved)
+        views_dirty: set[str] = set()
+        for service, reached in previous._destinations.items():
+            if not own.isdisjoint(reached):
+                views_dirty.add(service)
+                if not route_inputs.isdisjoint(reached):
+                    routes_dirty.add(service)
+        self._routes = {k: v for k, v in previous._routes.items() if k[0] not in routes_dirty}
+        affected = frozenset(
+            routes_dirty | views_dirty | c.services | c.destinations | c.identities
         )
+        self._affected = affected
+        self._nodes = {k: v for k, v in previous._nodes.items() if k.service not in affected}
+        self._shaped = {k: v for k, v in previous._shaped.items() if k.service not in affected}
+        kept = {id(view): view for view in self._shaped.values()}
+        self._checked = {k: v for k, v in previous._checked.items() if kept.get(k) is v}
 
-    def _node_clean(self, node: Node) -> bool:
-        c = self._changes
-        if c is None or c.trust or not self._routes_clean(node.service):
-            return False
-        service = node.service
-        if service in c.services or service in c.destinations or service in c.identities:
-            return False
-        assert self._previous is not None
-        return all(
-            self._cluster_clean(d) and self._assignment_clean(d)
-            for d in self._previous.destinations(service)
-        )
+    def affected_services(self) -> frozenset[str] | None:
+        """Services whose nodes may receive new resources since the previous translation;
+        None when any node may (no previous translation, or a change of topology or trust).
+
+        Nodes of other services keep their previous view (the same object), so a
+        publisher need not look at them: with one policy changed in a 1,000-service mesh,
+        a handful of services are affected.
+        """
+        return self._affected
 
     # Memoised parts ---------------------------------------------------------------------
 
@@ -117,37 +126,26 @@ class Translation:
         """Registered services a node of `service` reaches (its outbound clusters)."""
         found = self._destinations.get(service)
         if found is None:
-            if self._previous is not None and self._routes_clean(service):
-                found = self._previous.destinations(service)
-            else:
-                state = self.state
-                found = tuple(d for d in routes.destinations(state, service) if d in state.services)
+            state = self.state
+            found = tuple(d for d in routes.destinations(state, service) if d in state.services)
             self._destinations[service] = found
         return found
 
     def cluster(self, service: str) -> cluster_pb2.Cluster:
         found = self._clusters.get(service)
         if found is None:
-            if self._previous is not None and self._cluster_clean(service):
-                found = self._previous.cluster(service)
-            else:
-                found = cluster(self.state, self.state.services[service])
-            self._clusters[service] = found
+            found = self._clusters[service] = cluster(self.state, self.state.services[service])
         return found
 
     def load_assignment(self, service: str) -> endpoint_pb2.ClusterLoadAssignment | None:
         """The EDS resource of a destination, or None when its cluster carries it inline."""
         if service in self._assignments:
             return self._assignments[service]
-        found: endpoint_pb2.ClusterLoadAssignment | None
-        if self._previous is not None and self._assignment_clean(service):
-            found = self._previous.load_assignment(service)
-        else:
-            target = self.state.services[service]
-            found = None
-            if uses_eds(target):
-                weighted = algorithm_of(self.state, service) == "weighted"
-                found = load_assignment(target, weighted=weighted)
+        target = self.state.services[service]
+        found: endpoint_pb2.ClusterLoadAssignment | None = None
+        if uses_eds(target):
+            weighted = algorithm_of(self.state, service) == "weighted"
+            found = load_assignment(target, weighted=weighted)
         self._assignments[service] = found
         return found
 
@@ -155,20 +153,13 @@ class Translation:
         key = (node.service, node.is_gateway)
         found = self._routes.get(key)
         if found is None:
-            if self._previous is not None and self._routes_clean(node.service):
-                found = self._previous.route_configurations(node)
-            else:
-                found = tuple(routes.route_configurations(self.state, node))
-            self._routes[key] = found
+            found = self._routes[key] = tuple(routes.route_configurations(self.state, node))
         return found
 
     def node(self, node: Node) -> NodeResources:
         found = self._nodes.get(node)
         if found is None:
-            if self._previous is not None and self._node_clean(node):
-                found = self._previous.node(node)
-            else:
-                found = NodeResources(node=node, resources=self._resources(_shape(node)))
+            found = NodeResources(node=node, resources=self._resources(_shape(node)))
             self._nodes[node] = found
         return found
 
@@ -180,8 +171,16 @@ class Translation:
         return found
 
     def check(self, resources: NodeResources) -> None:
-        """Raise `InconsistentResources` when the node's view names something it lacks."""
+        """Raise `InconsistentResources` when the node's view names something it lacks.
+
+        A view shared by several nodes (or kept from the previous translation) is checked
+        once."""
+        view = resources.resources
+        key = id(view)
+        if self._checked.get(key) is view:
+            return
         check_consistency(resources, self._references)
+        self._checked[key] = view
 
     def _translate(self, node: Node) -> Resources:
         state = self.state

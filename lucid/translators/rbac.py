@@ -47,6 +47,7 @@ from envoy.type.matcher.v3 import (
     value_pb2,
 )
 
+from lucid.models.common import PLANES
 from lucid.translators.access import Access, AccessRule, Authentication, Permission, RequestMatch
 from lucid.translators.clusters import pack
 from lucid.translators.node import SOURCE_HEADER, SOURCE_PLANE_HEADER
@@ -220,15 +221,36 @@ class Compiler:
             return True
         if self.caller.mode == "external":
             return False
+        planes, rest = self._whole_planes(names)
         if self.caller.mode == "header":
-            return any_of(*(_header(SOURCE_HEADER, exact=name) for name in sorted(names)))
+            return any_of(
+                *(_header(SOURCE_PLANE_HEADER, exact=plane) for plane in planes),
+                *(_header(SOURCE_HEADER, exact=name) for name in sorted(rest)),
+            )
         ids = sorted(
             spiffe_id(plane, name)
-            for name in names
+            for name in rest
             if (service := self.state.service(name)) is not None
             for plane in service.planes
         )
-        return any_of(*(_peer(exact=i) for i in ids))
+        return any_of(
+            *(_peer(prefix=f"spiffe://{TRUST_DOMAIN}/plane/{plane}/") for plane in planes),
+            *(_peer(exact=i) for i in ids),
+        )
+
+    def _whole_planes(self, names: frozenset[str]) -> tuple[list[str], frozenset[str]]:
+        """Planes all of whose services are among `names` (one match each instead of one
+        per service: `plane:ops` selects hundreds), and the names left over."""
+        planes: list[str] = []
+        rest = set(names)
+        for plane in PLANES:
+            # Every service with an instance in the plane, so the prefix matches no one
+            # outside `names` (a service spanning planes holds one plane's identity).
+            members = self.state.resolve(f"plane:{plane}")
+            if members and members <= names:
+                planes.append(plane)
+                rest -= members
+        return planes, frozenset(rest)
 
     def authentication(self, authn: Authentication) -> Cond:
         peer: Cond = False

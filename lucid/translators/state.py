@@ -69,9 +69,10 @@ class Instance:
     # Compared, but not hashed: it may hold dicts.
     registration: ServiceRegistration = field(hash=False, repr=False)
 
-    @property
-    def host_is_ip(self) -> bool:
-        return _is_ip(self.host)
+    host_is_ip: bool = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "host_is_ip", _is_ip(self.host))
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +138,7 @@ class MeshState:
     trust_bundle: str | None = None
     # Memo of what is derived from the fields above (selectors, policy indexes); it never
     # changes a result, only how often it is computed.
-    _memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
+    _memo: dict[object, object] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def service(self, name: str) -> Service | None:
         return self.services.get(name)

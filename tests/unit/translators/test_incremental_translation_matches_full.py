@@ -88,6 +88,7 @@ class World:
                 "add-instance",
                 "identity",
                 "remove-service",
+                "edit-endpoint",
             ]
         )
         if kind == "edit-traffic" and self.traffic:
@@ -127,6 +128,14 @@ class World:
         elif kind == "identity":
             name = rng.choice(self.registrations).serviceName
             self.identities[name] = Identity(f"cert-{name}-{rng.random()}", "key")
+        elif kind == "edit-endpoint":
+            # The base path and protocol of a destination shape its callers' routes.
+            i = rng.randrange(len(self.registrations))
+            registration = self.registrations[i]
+            endpoint = registration.endpoint.model_copy(
+                update={"path": f"/v{rng.randint(1, 9)}", "protocol": rng.choice(["http", "grpc"])}
+            )
+            self.registrations[i] = registration.model_copy(update={"endpoint": endpoint})
         elif kind == "remove-service":
             name = rng.choice(self.registrations).serviceName
             self.registrations = [r for r in self.registrations if r.serviceName != name]
@@ -139,7 +148,7 @@ def test_every_change_gives_the_same_bytes_as_a_full_translation(seed):
     state = world.state(None)
     translation = Translation(state)
     serialized(translation, nodes_of(state))
-    for step in range(25):
+    for step in range(30):
         kind = world.change()
         state = world.state(translation.state)
         incremental = Translation(state, previous=translation)
