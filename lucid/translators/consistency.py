@@ -15,7 +15,7 @@ is memoised per message object: resources shared by many nodes are walked once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from envoy.config.cluster.v3 import cluster_pb2
@@ -71,9 +71,13 @@ class InconsistentResources(ValueError):
 
 
 def _unpack(packed: any_pb2.Any) -> Message | None:
+    """The message inside, or None when its type is unknown or cannot reference anything
+    (then it is not even parsed: RBAC filters are large and name no resource)."""
     try:
         cls = _SYMBOLS.GetSymbol(packed.type_url.rpartition("/")[2])
     except KeyError:
+        return None
+    if not _may_reference(cls.DESCRIPTOR):
         return None
     message: Message = cls()
     packed.Unpack(message)
@@ -103,7 +107,7 @@ def _may_reference(descriptor: Descriptor) -> bool:
     return result
 
 
-def _route_references(config: Message) -> Iterator[tuple[TypeUrl, str]]:
+def _route_references(config: Message, out: list[tuple[TypeUrl, str]]) -> None:
     """A route configuration's clusters, read directly: route tables are the bulk of
     what is checked, and only a route's action can name a cluster."""
     for host in config.virtual_hosts:
@@ -112,46 +116,47 @@ def _route_references(config: Message) -> Iterator[tuple[TypeUrl, str]]:
                 continue
             action = route.route
             if action.cluster:
-                yield CLUSTER, str(action.cluster)
+                out.append((CLUSTER, str(action.cluster)))
             for weighted in action.weighted_clusters.clusters:
-                yield CLUSTER, str(weighted.name)
+                out.append((CLUSTER, str(weighted.name)))
             for mirror in action.request_mirror_policies:
-                yield CLUSTER, str(mirror.cluster)
+                out.append((CLUSTER, str(mirror.cluster)))
 
 
-def _walk(message: Message) -> Iterator[tuple[TypeUrl, str]]:
-    full_name = message.DESCRIPTOR.full_name
+def _walk(message: Message, out: list[tuple[TypeUrl, str]]) -> None:
+    """Append every reference inside `message` to `out` (a plain recursion: generators
+    chained this deep cost more than the walk itself)."""
+    descriptor = message.DESCRIPTOR
+    full_name = descriptor.full_name
     if full_name == _ROUTE_CONFIGURATION:
-        yield from _route_references(message)
-        return
-    if not _may_reference(message.DESCRIPTOR):
+        _route_references(message, out)
         return
     if full_name == _SDS_SECRET and message.HasField("sds_config"):
-        yield SECRET, str(message.name)
-    if full_name == _CLUSTER and message.type == cluster_pb2.Cluster.EDS:
-        eds = message.eds_cluster_config
-        yield ENDPOINT, str(eds.service_name or message.name)
+        out.append((SECRET, str(message.name)))
+    elif full_name == _CLUSTER and message.type == cluster_pb2.Cluster.EDS:
+        out.append((ENDPOINT, str(message.eds_cluster_config.service_name or message.name)))
     for field, value in message.ListFields():
-        target = _REFERENCES.get((full_name, field.name))
-        if target is not None and value:
-            yield target, str(value)
         if field.type != FieldDescriptor.TYPE_MESSAGE:
+            target = _REFERENCES.get((full_name, field.name))
+            if target is not None and value:
+                out.append((target, str(value)))
             continue
-        if field.message_type.GetOptions().map_entry:
+        child_type = field.message_type
+        if not _may_reference(child_type):
+            continue
+        if child_type.GetOptions().map_entry:
             children = list(value.values())
         elif field.is_repeated:
             children = list(value)
         else:
             children = [value]
         for child in children:
-            if not isinstance(child, Message):
-                continue
-            if isinstance(child, any_pb2.Any):
+            if child_type.full_name == _ANY:
                 inner = _unpack(child)
                 if inner is not None:
-                    yield from _walk(inner)
-            else:
-                yield from _walk(child)
+                    _walk(inner, out)
+            elif isinstance(child, Message):
+                _walk(child, out)
 
 
 class ReferenceIndex:
@@ -177,7 +182,10 @@ class ReferenceIndex:
         if found is not None and found[0] is message:
             self._cache[key] = found
             return found[1]
-        refs = frozenset(_walk(message))
+        found_refs: list[tuple[TypeUrl, str]] = []
+        if _may_reference(message.DESCRIPTOR):
+            _walk(message, found_refs)
+        refs = frozenset(found_refs)
         self._cache[key] = (message, refs)
         return refs
 

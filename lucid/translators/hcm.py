@@ -20,6 +20,7 @@ operators expect to see requests, and the cost is one line per request.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Final
 from urllib.parse import urlsplit
@@ -98,9 +99,16 @@ def access_logs(sidecar: SidecarConfiguration | None) -> list[accesslog_pb2.Acce
     logging = _monitoring(sidecar).logging or LoggingConfig()
     if not logging.enabled:
         return []
+    return [_access_log(logging.format, logging.level)]
+
+
+@functools.cache
+def _access_log(format: str, level: str) -> accesslog_pb2.AccessLog:
+    """Built once per (format, level): every listener of the mesh shares a handful; the
+    HCM copies it, so the cached message is never changed."""
     stdout = stream_pb2.StdoutAccessLog()
     log_format = stdout.log_format
-    if logging.format == "json":
+    if format == "json":
         log_format.json_format.CopyFrom(
             struct_pb2.Struct(
                 fields={
@@ -112,12 +120,12 @@ def access_logs(sidecar: SidecarConfiguration | None) -> list[accesslog_pb2.Acce
     else:
         log_format.text_format_source.inline_string = TEXT_FORMAT
     log = accesslog_pb2.AccessLog(name=STDOUT_LOGGER, typed_config=pack(stdout))
-    minimum = _LEVEL_MIN_STATUS[logging.level]
+    minimum = _LEVEL_MIN_STATUS[level]
     if minimum is not None:
         log.filter.status_code_filter.comparison.op = accesslog_pb2.ComparisonFilter.GE
         log.filter.status_code_filter.comparison.value.default_value = minimum
         log.filter.status_code_filter.comparison.value.runtime_key = "lucid.access_log.min_status"
-    return [log]
+    return log
 
 
 def _collector(endpoint: str) -> tuple[str, int]:
