@@ -431,8 +431,14 @@ class _Builder:
 
 
 def access(state: MeshState, service: str, *, inbound: bool = True) -> Access:
-    """The ordered authorization rules of `service` (see the module docstring)."""
-    return _Builder(state, service, inbound).build()
+    """The ordered authorization rules of `service` (see the module docstring), built once
+    per state: the listener, its filters and its local clusters all read them."""
+    key = ("access", service, inbound)
+    found = state._memo.get(key)
+    if found is None:
+        found = state._memo[key] = _Builder(state, service, inbound).build()
+    assert isinstance(found, Access)
+    return found
 
 
 def notes_for(state: MeshState, service: str) -> tuple[Note, ...]:
