@@ -325,3 +325,5 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # httpx logs every request at INFO: the registry's health checks would flood the log.
+    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
