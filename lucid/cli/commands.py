@@ -40,6 +40,7 @@ from lucid.cli.render import add_render_command
 from lucid.errors import LucidError, ManifestError
 from lucid.kinds import KINDS, Kind, lookup
 from lucid.manifests import Manifest, dump_yaml, load_paths
+from lucid.models import SecurityPolicy, ServiceRegistration, SidecarConfiguration, TrafficPolicy
 from lucid.server import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -52,6 +53,8 @@ from lucid.server import (
 )
 from lucid.store import data_dir, default_store_url
 from lucid.translators.notes import notes
+from lucid.translators.review import mesh_notes
+from lucid.translators.state import build_state
 from lucid.xds.server.options import DEFAULT_XDS_HOST, DEFAULT_XDS_PORT
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -318,6 +321,15 @@ def _print_notes(manifests: Sequence[Manifest]) -> None:
                 f"warning: {where}: {manifest.kind.name} {manifest.name}: spec.{note}",
                 file=sys.stderr,
             )
+    models = [m.model for m in manifests]
+    state = build_state(
+        [m for m in models if isinstance(m, ServiceRegistration)],
+        [m for m in models if isinstance(m, SidecarConfiguration)],
+        [m for m in models if isinstance(m, TrafficPolicy)],
+        [m for m in models if isinstance(m, SecurityPolicy)],
+    )
+    for service, note in mesh_notes(state):
+        print(f"warning: service {service}: {note}", file=sys.stderr)
 
 
 def _print_actions(result: dict[str, Any]) -> None:

@@ -23,7 +23,12 @@ from lucid.models.config import MetricsConfig, ResourceLimits, ResourceRequests,
 from lucid.models.mesh import SecurityAuthentication, SecurityAuthorization
 from lucid.models.parameters import CircuitBreakerConfig
 from lucid.models.registration import GrpcCheck
-from lucid.models.rules import PolicyRuleMatch
+from lucid.models.rules import (
+    PolicyRuleMatch,
+    PolicyTimeoutRule,
+    _PolicyRuleBase,
+    _TrafficRuleBase,
+)
 from lucid.models.sidecar import SidecarPolicy
 
 
@@ -128,6 +133,24 @@ def _authorization(model: SecurityAuthorization, path: str) -> Iterator[Note]:
         )
 
 
+def _rule_weight(model: _TrafficRuleBase | _PolicyRuleBase, path: str) -> Iterator[Note]:
+    if model.weight is not None:
+        yield Note(
+            _join(path, "weight"),
+            "a rule's weight is not used: split weights go in a weighted-split rule's "
+            "destinations or in routes that share a match",
+        )
+
+
+def _timeout_rule(model: PolicyTimeoutRule, path: str) -> Iterator[Note]:
+    if "connect" in model.parameters.model_fields_set:
+        yield Note(
+            _join(path, "parameters.connect"),
+            "a connect timeout belongs to the destination's cluster (its sidecar's "
+            "routing.timeout.connect); in a timeout policy it is not used",
+        )
+
+
 def _sidecar_policy(model: SidecarPolicy, path: str) -> Iterator[Note]:
     if model.type == "logging":
         yield Note(
@@ -148,6 +171,9 @@ _CHECKS: tuple[tuple[type[BaseModel], Callable[..., Iterator[Note]]], ...] = (
     (SecurityAuthentication, _authentication),
     (SecurityAuthorization, _authorization),
     (SidecarPolicy, _sidecar_policy),
+    (_TrafficRuleBase, _rule_weight),
+    (_PolicyRuleBase, _rule_weight),
+    (PolicyTimeoutRule, _timeout_rule),
 )
 
 

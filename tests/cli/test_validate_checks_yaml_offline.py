@@ -96,3 +96,48 @@ def test_fields_envoy_cannot_honour_exactly_are_warned_about_with_file_and_line(
         "spec.routing.retry.backoffMultiplier: Envoy's back-off always doubles (multiplier 2, "
         "fully jittered) from initialDelay up to maxDelay; 1.5 is not used"
     ]
+
+
+HEADER_TRUST = """
+apiVersion: lucid.mesh/v1
+kind: ServiceRegistration
+spec:
+  serviceId: 550e8400-e29b-41d4-a716-446655440000
+  serviceName: api-gateway
+  cluster: api-gateway
+  plane: ops
+  version: 1.0.0
+  endpoint: {host: 10.0.0.1, port: 8080, protocol: http}
+  healthCheck: {endpoint: /health, interval: 30, timeout: 5}
+---
+apiVersion: lucid.mesh/v1
+kind: ServiceRegistration
+spec:
+  serviceId: 550e8400-e29b-41d4-a716-446655440001
+  serviceName: blockchain-core
+  cluster: blockchain-core
+  plane: chain
+  version: 1.0.0
+  endpoint: {host: 10.0.0.2, port: 8080, protocol: http}
+  healthCheck: {endpoint: /health, interval: 30, timeout: 5}
+---
+apiVersion: lucid.mesh/v1
+kind: TrafficPolicy
+spec:
+  name: only-the-gateway
+  source: api-gateway
+  destination: blockchain-core
+  rules:
+    - action: allow
+"""
+
+
+def test_rules_naming_callers_of_a_service_without_mtls_are_warned_about(offline_lucid, write):
+    path = write("header-trust.yaml", HEADER_TRUST)
+
+    result = offline_lucid("validate", "-f", str(path))
+
+    assert result.returncode == 0, result.stderr
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith("warning: service blockchain-core: ")
+    assert "x-lucid-source header" in warning and "not tamper-proof" in warning

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from lucid.models import SecurityPolicy, ServiceRegistration, SidecarConfiguration
+from lucid.models import (
+    SecurityPolicy,
+    ServiceRegistration,
+    SidecarConfiguration,
+    TrafficPolicy,
+)
 from lucid.translators.notes import notes
 from tests.builders import (
     circuit_break_policy,
@@ -22,9 +27,30 @@ from tests.builders import (
     security_rule,
     sidecar,
     sidecar_policy,
+    traffic_policy,
+    traffic_rule,
 )
 
 CASES = [
+    (
+        TrafficPolicy,
+        traffic_policy(rules=[traffic_rule("allow", weight=30)]),
+        "rules.0.weight",
+        "weight is not used",
+    ),
+    (
+        SidecarConfiguration,
+        sidecar(
+            policies=[
+                sidecar_policy(
+                    "timeout",
+                    rules=[policy_rule("timeout", parameters={"connect": 1000})],
+                )
+            ]
+        ),
+        "policies.0.rules.0.parameters.connect",
+        "belongs to the destination's cluster",
+    ),
     (
         SidecarConfiguration,
         sidecar(routing=routing(retry=retry_config(backoffMultiplier=1.5))),
