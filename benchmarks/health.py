@@ -247,6 +247,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         store.close()
         scratch.cleanup()
 
+    errors: dict[str, int] = {}
+    for number in range(args.registrations):
+        state = registry.live_health(f"00000000-0000-4000-8000-{number:012d}")
+        if state is not None and state.error:
+            kind = state.error.split(":")[0][:40]
+            errors[kind] = errors.get(kind, 0) + 1
     bound = INTERVAL * FAILURE_THRESHOLD
     on_failing = {
         f"00000000-0000-4000-8000-{n:012d}"
@@ -284,6 +290,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "detection_s": percentiles(detected, scale=1.0),
             "bound_s": bound,
         },
+        "last_check_errors": errors,
         "xds_push_after_status_change_ms": percentiles(registry.push),
         "xds_pipeline_rounds": pipeline.rounds,
         "watched_nodes": args.watched,
