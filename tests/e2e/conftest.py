@@ -21,6 +21,9 @@ from tests.e2e.harness.mesh import Mesh, running_mesh
 from tests.e2e.harness.processes import LUCID, clean_env
 
 BOOTSTRAP_ENV = "LUCID_E2E_BOOTSTRAP"
+# Live-update scenario: change → seconds until the first answer showing it. Printed at the
+# end of the run (the closing note reports these).
+PROPAGATION: dict[str, float] = {}
 
 
 def bootstrap_mode() -> str:
@@ -54,3 +57,16 @@ def mesh_in(
         return running_mesh(workdir, **options)
 
     yield make
+
+
+@pytest.fixture(scope="session")
+def propagation() -> dict[str, float]:
+    return PROPAGATION
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not PROPAGATION:
+        return
+    terminalreporter.section("live updates: `lucid apply`/`delete` → first answer showing it")
+    for change, seconds in PROPAGATION.items():
+        terminalreporter.write_line(f"{seconds * 1000:8.0f} ms  {change}")

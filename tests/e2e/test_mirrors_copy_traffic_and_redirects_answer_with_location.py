@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from typing import Any
 
 import httpx
 import pytest
@@ -24,7 +25,7 @@ from tests.e2e.harness.processes import wait_until
 COPIES = 10
 
 
-def traffic_policy(name: str, destination: str, rule: dict[str, object]) -> dict[str, object]:
+def traffic_policy(name: str, destination: str, rule: dict[str, Any]) -> dict[str, Any]:
     return document(
         "TrafficPolicy",
         {"name": name, "source": "web", "destination": destination, "rules": [rule]},
