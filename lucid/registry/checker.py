@@ -8,8 +8,8 @@ No thundering herd: registrations known at start-up get their first check at a p
 spread evenly over their interval (a hash of the serviceId, so the spread is stable and
 needs no coordination); one registered later is first checked within a second. A
 semaphore bounds how many checks run at once; how late each check started against its
-schedule (waiting for a slot included) is kept as the schedule skew, for the benchmark and
-for `skew()`.
+schedule (waiting for a slot included) is kept as the schedule skew, next to how late its
+timer fired and how long the check took, for the benchmark.
 
 A check is up to `retries` attempts, each bounded by `timeout`, a short pause apart, and
 never running into the next check's slot: it passes as soon as one attempt passes.
@@ -62,7 +62,11 @@ class HealthChecker:
         self.probes = probes or Probes(max_connections=concurrency)
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: dict[str, tuple[ServiceRegistration, asyncio.Task[None]]] = {}
+        # How late each check started (waiting for a slot included), and how late its timer
+        # fired (the loop's own precision): seconds, the latest SKEW_SAMPLES of each.
         self.skews: collections.deque[float] = collections.deque(maxlen=SKEW_SAMPLES)
+        self.timer_skews: collections.deque[float] = collections.deque(maxlen=SKEW_SAMPLES)
+        self.durations: collections.deque[float] = collections.deque(maxlen=SKEW_SAMPLES)
         self.checks = 0
 
     def schedule(self, registration: ServiceRegistration, *, at_start: bool = False) -> None:
@@ -105,9 +109,12 @@ class HealthChecker:
         interval = float(registration.healthCheck.interval)
         while True:
             await asyncio.sleep(max(0.0, due - loop.time()))
+            self.timer_skews.append(loop.time() - due)
             async with self._slots:
-                self.skews.append(loop.time() - due)
+                started = loop.time()
+                self.skews.append(started - due)
                 result = await self.check(registration, until=due + interval)
+                self.durations.append(loop.time() - started)
             self.checks += 1
             try:
                 await self._on_result(registration, result)
