@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.harness.envoy import DockerRunner, EnvoyRunner, LocalRunner, docker_unavailable
+from tests.e2e.harness.envoy import EnvoyRunner, LocalRunner
+from tests.e2e.harness.envoy_docker import DockerRunner, docker_unavailable
 from tests.e2e.harness.processes import free_port, port_open
 from tests.e2e.harness.upstreams import HttpApp, start_http_app
 

@@ -7,9 +7,8 @@ Two backends start the same bootstrap:
   shared by everything; one worker also makes round robin exact), the admin on port 0
   with its address written to a file, Envoy's own log in `envoy.log` and stdout (the
   access logs, flushed every 100 ms) in `access.log`.
-- `DockerRunner`: the `envoyproxy/envoy` image of the same version through the docker SDK,
-  with host networking so ports mean the same thing, the work folder mounted at the same
-  path; chosen with `LUCID_ENVOY_RUNNER=docker` when an engine answers.
+- `DockerRunner` (`envoy_docker.py`): the `envoyproxy/envoy` image of the same version
+  through the docker SDK; chosen with `LUCID_ENVOY_RUNNER=docker` when an engine answers.
 
 `Envoy` is what a test holds: the admin URL and helpers for `/ready`, `/clusters`
 (parsed into host health), `/config_dump`, `/stats`, the access-log lines, and
@@ -18,10 +17,8 @@ Two backends start the same bootstrap:
 
 from __future__ import annotations
 
-import gc
 import json
 import os
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +29,6 @@ import httpx
 from tests.e2e.harness.processes import (
     ENVOY,
     START_TIMEOUT,
-    STOP_TIMEOUT,
     Process,
     ProcessError,
     wait_until,
@@ -42,7 +38,6 @@ ENVOY_VERSION = "1.40.0"
 ENVOY_IMAGE = f"envoyproxy/envoy:v{ENVOY_VERSION}"
 RUNNER_ENV = "LUCID_ENVOY_RUNNER"
 LOG_LEVEL_ENV = "LUCID_E2E_ENVOY_LOG_LEVEL"
-DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
 
 
 @dataclass(frozen=True)
@@ -186,13 +181,13 @@ class EnvoyRunner(Protocol):
     def start(self, name: str, bootstrap: dict[str, Any], workdir: Path) -> Envoy: ...
 
 
-def _with_admin_on_port_zero(bootstrap: dict[str, Any]) -> dict[str, Any]:
+def with_admin_on_port_zero(bootstrap: dict[str, Any]) -> dict[str, Any]:
     document = dict(bootstrap)
     document["admin"] = {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}}
     return document
 
 
-def _args(workdir: Path, log_level: str) -> list[str]:
+def envoy_args(workdir: Path, log_level: str) -> list[str]:
     return [
         "-c",
         str(workdir / "bootstrap.json"),
@@ -213,14 +208,14 @@ def _args(workdir: Path, log_level: str) -> list[str]:
     ]
 
 
-def _prepare(bootstrap: dict[str, Any], workdir: Path) -> None:
+def prepare_workdir(bootstrap: dict[str, Any], workdir: Path) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "admin-address").unlink(missing_ok=True)
-    document = _with_admin_on_port_zero(bootstrap)
+    document = with_admin_on_port_zero(bootstrap)
     (workdir / "bootstrap.json").write_text(json.dumps(document, indent=1))
 
 
-def _admin_url(workdir: Path) -> str | None:
+def written_admin_url(workdir: Path) -> str | None:
     path = workdir / "admin-address"
     text = path.read_text().strip() if path.exists() else ""
     return f"http://{text}" if text else None
@@ -236,105 +231,27 @@ class LocalRunner:
         self.log_level = log_level or os.environ.get(LOG_LEVEL_ENV, "info")
 
     def start(self, name: str, bootstrap: dict[str, Any], workdir: Path) -> Envoy:
-        _prepare(bootstrap, workdir)
+        prepare_workdir(bootstrap, workdir)
         process = Process(
             f"envoy {name}",
-            [str(self.binary), *_args(workdir, self.log_level)],
+            [str(self.binary), *envoy_args(workdir, self.log_level)],
             workdir / "access.log",
         )
         try:
-            process.wait_ready(lambda: _admin_url(workdir) is not None)
+            process.wait_ready(lambda: written_admin_url(workdir) is not None)
         except ProcessError as exc:
             log = (workdir / "envoy.log").read_text(errors="replace")[-8000:]
             raise ProcessError(f"{exc}\nenvoy.log:\n{log}") from exc
-        url = _admin_url(workdir)
+        url = written_admin_url(workdir)
         assert url is not None
         return Envoy(name, workdir, url, process)
-
-
-def docker_unavailable() -> str | None:
-    """Why the Docker runner cannot be used here, or None when an engine answers."""
-    try:
-        import docker  # type: ignore[import-untyped]
-    except ImportError:
-        return "the docker SDK is not installed"
-    host = os.environ.get("DOCKER_HOST")
-    if not host and not Path(DEFAULT_DOCKER_SOCKET).exists():
-        return f"no Docker engine: DOCKER_HOST is unset and {DEFAULT_DOCKER_SOCKET} does not exist"
-    # A failed handshake leaves the SDK's socket to the garbage collector; collect it here,
-    # where its ResourceWarning is expected, rather than in some later test.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        try:
-            client = docker.from_env(timeout=3)
-            try:
-                client.ping()
-            finally:
-                client.close()
-        except Exception as exc:
-            return f"no Docker engine answers at {host or DEFAULT_DOCKER_SOCKET} ({exc})"
-        finally:
-            gc.collect()
-    return None
-
-
-class _Container:
-    def __init__(self, container: Any, workdir: Path) -> None:
-        self.container = container
-        self.workdir = workdir
-
-    def stop(self) -> int:
-        try:
-            self.container.stop(timeout=int(STOP_TIMEOUT))
-            code = int(self.container.wait(timeout=STOP_TIMEOUT).get("StatusCode", -1))
-            (self.workdir / "access.log").write_bytes(self.container.logs(stderr=False))
-        finally:
-            self.container.remove(force=True)
-        return code
-
-
-class DockerRunner:
-    """`envoyproxy/envoy` through the docker SDK, host networking, work folder mounted."""
-
-    name = "docker"
-
-    def __init__(self, image: str = ENVOY_IMAGE, log_level: str | None = None) -> None:
-        import docker
-
-        self.client = docker.from_env()
-        self.image = image
-        self.log_level = log_level or os.environ.get(LOG_LEVEL_ENV, "info")
-
-    def start(self, name: str, bootstrap: dict[str, Any], workdir: Path) -> Envoy:
-        _prepare(bootstrap, workdir)
-        folder = str(workdir.resolve())
-        container = self.client.containers.run(
-            self.image,
-            command=["envoy", *_args(workdir.resolve(), self.log_level)],
-            network_mode="host",
-            volumes={folder: {"bind": folder, "mode": "rw"}},
-            user=f"{os.getuid()}:{os.getgid()}",
-            name=f"lucid-e2e-{name}-{os.getpid()}",
-            detach=True,
-        )
-        stopper = _Container(container, workdir)
-        try:
-            wait_until(
-                lambda: _admin_url(workdir) is not None,
-                timeout=START_TIMEOUT,
-                what=f"envoy {name} (docker) to write its admin address",
-            )
-        except TimeoutError:
-            stopper.stop()
-            raise
-        url = _admin_url(workdir)
-        assert url is not None
-        return Envoy(name, workdir, url, stopper)
 
 
 def runner_from_env() -> EnvoyRunner:
     """The Docker runner when LUCID_ENVOY_RUNNER=docker and an engine answers, else local."""
     if os.environ.get(RUNNER_ENV, "local") == "docker":
+        from tests.e2e.harness.envoy_docker import DockerRunner, docker_unavailable
+
         reason = docker_unavailable()
         if reason is not None:
             raise RuntimeError(f"{RUNNER_ENV}=docker, but {reason}")

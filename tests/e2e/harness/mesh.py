@@ -10,9 +10,10 @@ advertises the sidecar's inbound port, so callers reach the app only through the
 
 Registrations, sidecar configurations and policies are applied with the real `lucid
 apply`; each sidecar's bootstrap comes from `lucid bootstrap` (xDS from this `lucid
-serve`). Until an xDS server answers, `bootstrap="static"` renders each sidecar's whole
-configuration offline with `lucid render` instead, which is enough for policies that
-need no shared certificate authority and no live update.
+serve`). `bootstrap="static"` instead renders each sidecar's whole configuration offline
+with `lucid render` (`LUCID_E2E_BOOTSTRAP=static` in the tests): it isolates the
+translators from the xDS server when a scenario fails, but each render has its own
+ephemeral CA (no mTLS between sidecars) and nothing changes after start.
 
 `Mesh.close()` stops the sidecars, then the apps, then the server, each by its PID.
 """
@@ -23,25 +24,30 @@ import subprocess
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import httpx
 import yaml
 
 from tests.e2e.harness.envoy import Envoy, EnvoyRunner, runner_from_env
+from tests.e2e.harness.instance import Instance, MeshError
 from tests.e2e.harness.lucid import LucidServer, Run, runner, start_lucid_server
 from tests.e2e.harness.processes import free_port
-from tests.e2e.harness.upstreams import GrpcApp, HttpApp, start_grpc_app, start_http_app
+from tests.e2e.harness.upstreams import start_grpc_app, start_http_app
+
+__all__ = [
+    "Instance",
+    "Mesh",
+    "MeshError",
+    "default_health_check",
+    "document",
+    "running_mesh",
+    "service_id",
+]
 
 API_VERSION = "lucid.mesh/v1"
 ID_NAMESPACE = uuid.UUID("6c7563d1-6d65-5368-8000-000000000000")
 BootstrapMode = Literal["xds", "static"]
-
-
-class MeshError(RuntimeError):
-    """A `lucid` command failed; the message has its output."""
 
 
 def service_id(service: str, instance: str) -> str:
@@ -67,82 +73,6 @@ def default_health_check(protocol: str) -> dict[str, Any]:
     else:
         check["httpCheck"] = {"method": "GET"}
     return check
-
-
-@dataclass
-class Instance:
-    """One instance of a service: ports, registration, app and sidecar."""
-
-    service: str
-    instance_id: str
-    service_id: str
-    plane: str
-    cluster: str
-    protocol: str
-    inbound_port: int
-    app_port: int
-    outbound_port: int
-    edge_port: int | None
-    registration: dict[str, Any]
-    app: HttpApp | GrpcApp | None = None
-    envoy: Envoy | None = None
-    _client: httpx.Client | None = field(default=None, repr=False)
-
-    @property
-    def sidecar(self) -> Envoy:
-        if self.envoy is None:
-            raise MeshError(f"{self.instance_id} has no sidecar running")
-        return self.envoy
-
-    @property
-    def http_app(self) -> HttpApp:
-        assert isinstance(self.app, HttpApp), f"{self.instance_id} has no HTTP app"
-        return self.app
-
-    @property
-    def grpc_app(self) -> GrpcApp:
-        assert isinstance(self.app, GrpcApp), f"{self.instance_id} has no gRPC app"
-        return self.app
-
-    @property
-    def outbound_url(self) -> str:
-        return f"http://127.0.0.1:{self.outbound_port}"
-
-    @property
-    def client(self) -> httpx.Client:
-        """A keep-alive client to this instance's outbound listener, as its app would use."""
-        if self._client is None:
-            self._client = httpx.Client(base_url=self.outbound_url, timeout=30.0)
-        return self._client
-
-    def call(
-        self, destination: str, path: str = "/", method: str = "GET", **kwargs: Any
-    ) -> httpx.Response:
-        """A request from this instance's app to `destination`, through its sidecar.
-
-        No cookie outlives the call (a sticky-session cookie would otherwise follow every
-        later request); a test that wants one passes it in `cookies`.
-        """
-        headers = {"host": destination, **kwargs.pop("headers", {})}
-        cookies = kwargs.pop("cookies", None)
-        self.client.cookies.clear()
-        if cookies:
-            self.client.cookies.update(cookies)
-        try:
-            return self.client.request(method, path, headers=headers, **kwargs)
-        finally:
-            self.client.cookies.clear()
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-        if self.envoy is not None:
-            self.envoy.stop()
-            self.envoy = None
-        if self.app is not None:
-            self.app.stop()
-            self.app = None
 
 
 class Mesh:
