@@ -244,6 +244,9 @@ def cluster(state: MeshState, service: Service) -> cluster_pb2.Cluster:
     elif protocol in ("https", "grpcs"):
         result.transport_socket.CopyFrom(_transport_socket(service))
     result.health_checks.extend(health_checks(service.primary.registration))
+    # The registry decides membership: an instance that expires or deregisters leaves at
+    # once, even while Envoy's own active checks would still pass it.
+    result.ignore_health_on_host_removal = True
     params = circuit_break_parameters(sidecar)
     if params is not None:
         result.circuit_breakers.CopyFrom(_thresholds(params))

@@ -139,12 +139,6 @@ async def _until(condition: Any, what: str, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="clusters with active health checks keep a host EDS removed while Envoy's own "
-    "checks pass it; lucid/translators/clusters.py must set ignore_health_on_host_removal "
-    "(verified: with it the expired endpoint leaves within the push)",
-)
 def test_an_instance_whose_ttl_lapses_leaves_the_endpoints(served, caller):
     upstream = HttpUpstream()
     try:
