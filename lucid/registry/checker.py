@@ -59,7 +59,7 @@ class HealthChecker:
         concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         self._on_result = on_result
-        self.probes = probes or Probes(max_connections=concurrency)
+        self.probes = probes or Probes()
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: dict[str, tuple[ServiceRegistration, asyncio.Task[None]]] = {}
         # How late each check started (waiting for a slot included), and how late its timer

@@ -6,8 +6,10 @@ the same way: a grpc/grpcs instance is checked with `grpc.health.v1.Health/Check
 its healthCheck gives an `httpCheck`; an http/https instance always over HTTP, on the
 healthCheck `endpoint` path.
 
-Connections are pooled: one httpx client per TLS setting and one gRPC channel per target,
-kept for as long as some registration checks that target (`prune`). gRPC channels retry
+Connections are pooled per target: one small httpx client and one gRPC channel per
+host:port, kept for as long as some registration checks that target (`prune`). One
+client per target rather than one shared pool: httpx's pool scans every connection on
+each request, which saturated the event loop at a few hundred connections. gRPC channels retry
 connecting after at most a second, so a restarted instance is seen at its next check.
 Every attempt is bounded by the check's timeout as a whole (connect, send, first bytes),
 not per phase.
@@ -57,12 +59,16 @@ def check_kind(registration: ServiceRegistration) -> CheckKind:
 
 def target(registration: ServiceRegistration) -> str:
     """What a check is sent to: a URL for HTTP, host:port for gRPC."""
+    if check_kind(registration) == "grpc":
+        return _host_port(registration)
+    scheme = "https" if registration.endpoint.uses_tls else "http"
+    return f"{scheme}://{_host_port(registration)}{registration.healthCheck.endpoint}"
+
+
+def _host_port(registration: ServiceRegistration) -> str:
     endpoint = registration.endpoint
     host = f"[{endpoint.host}]" if ":" in endpoint.host else endpoint.host
-    if check_kind(registration) == "grpc":
-        return f"{host}:{endpoint.port}"
-    scheme = "https" if endpoint.uses_tls else "http"
-    return f"{scheme}://{host}:{endpoint.port}{registration.healthCheck.endpoint}"
+    return f"{host}:{endpoint.port}"
 
 
 def _pem(value: str) -> bytes:
@@ -96,11 +102,16 @@ def _tls_key(tls: EndpointTLS | None) -> tuple[str | None, str | None, str | Non
     return (tls.certAuthority, tls.clientCert, tls.clientKey)
 
 
+PER_TARGET_CONNECTIONS = 4
+
+
 class Probes:
-    def __init__(self, *, max_connections: int = 100) -> None:
+    def __init__(self) -> None:
         self._limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
+            max_connections=PER_TARGET_CONNECTIONS,
+            max_keepalive_connections=PER_TARGET_CONNECTIONS,
         )
+        self._contexts: dict[tuple[str | None, ...], ssl.SSLContext] = {}
         self._http: dict[tuple[str | None, ...], httpx.AsyncClient] = {}
         self._channels: dict[tuple[str | None, ...], grpc.aio.Channel] = {}
 
@@ -177,11 +188,15 @@ class Probes:
 
     async def _client(self, registration: ServiceRegistration) -> httpx.AsyncClient:
         tls = registration.endpoint.tls if registration.endpoint.uses_tls else None
-        key = ("http", *_tls_key(tls))
+        tls_key = _tls_key(tls)
+        key = (_host_port(registration), *tls_key)
         client = self._http.get(key)
         if client is None:
-            # Building an SSL context reads files and CA bundles: off the event loop.
-            context = await asyncio.to_thread(_ssl_context, tls)
+            context = self._contexts.get(tls_key)
+            if context is None:
+                # Building an SSL context reads files and CA bundles: off the event loop.
+                context = await asyncio.to_thread(_ssl_context, tls)
+                context = self._contexts.setdefault(tls_key, context)
             client = self._http.setdefault(
                 key, httpx.AsyncClient(verify=context, limits=self._limits, trust_env=False)
             )
@@ -202,10 +217,12 @@ class Probes:
         return channel
 
     async def prune(self, active: list[ServiceRegistration]) -> None:
-        """Close gRPC channels no scheduled registration uses any more."""
-        wanted = {target(r) for r in active if check_kind(r) == "grpc"}
+        """Close the clients and channels no scheduled registration uses any more."""
+        wanted = {_host_port(r) for r in active}
         for key in [k for k in self._channels if k[0] not in wanted]:
             await self._channels.pop(key).close()
+        for http_key in [k for k in self._http if k[0] not in wanted]:
+            await self._http.pop(http_key).aclose()
 
     async def close(self) -> None:
         for client in self._http.values():
