@@ -183,7 +183,8 @@ def outlier_detection(params: CircuitBreakParameters) -> outlier_detection_pb2.O
     detector: 5xx → consecutive_5xx, gateway-error → consecutive_gateway_failure,
     timeout and connection-error → consecutive_local_origin_failure. Every other detector,
     including those Envoy enables by default, is set to enforce 0 %. The ejection lasts
-    `recoveryTimeout`, with max_ejection_time equal so it does not grow with each ejection.
+    `recoveryTimeout`, with max_ejection_time equal so it does not grow with each ejection;
+    any share of the hosts may be ejected (max_ejection_percent 100).
     """
     kinds = set(params.errorTypes)
     ejection = duration_ms(params.recoveryTimeout * 1000)
@@ -192,6 +193,10 @@ def outlier_detection(params: CircuitBreakParameters) -> outlier_detection_pb2.O
         base_ejection_time=ejection,
         max_ejection_time=ejection,
     )
+    # The spec's breaker opens per instance, however many fail: Envoy's default (at most
+    # 10 % of hosts ejected) would never eject one of two. Panic routing still applies
+    # when most hosts are out.
+    detection.max_ejection_percent.value = 100
     detectors = (
         ("consecutive_5xx", "enforcing_consecutive_5xx", "5xx" in kinds),
         (
