@@ -1,118 +1,99 @@
-"""`make demo`: start Lucid Mesh, apply the examples, show what is stored, stop cleanly.
+"""`make demo`: the example services behind real Envoy sidecars, each policy seen working.
 
-Everything runs as a new user would type it: the venv's `lucid serve` in its own process
-(a scratch data directory, an embedded SQLite store, a free port), then `lucid apply` and
-`lucid get` against it. The server is stopped by its PID (SIGTERM, then SIGKILL if it
-hangs) however the demo ends, Ctrl-C and SIGTERM included, so no server is left behind.
+Runs what a new user would run, through the end-to-end harness (`tests/e2e/harness/`):
+`lucid serve` on an embedded SQLite store in a scratch directory (free ports), the
+examples applied, each example instance started as a local app with an Envoy sidecar
+bootstrapped by `lucid bootstrap` (the gateway with its edge listener), then traffic
+through the gateway (`scripts/demo/checks.py`) and a table of what each policy did to it.
+What the demo changes in or adds to `examples/` is in `scripts/demo/topology.py`, and is
+printed.
+
+Exit code: 0 when every policy was seen working, 1 when one was not or something failed,
+130 on Ctrl-C (143 on SIGTERM). However it ends, every process it started is stopped by
+its PID before it exits (a second Ctrl-C during that is ignored).
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
-from lucid.kinds import KINDS
-
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-LUCID = Path(sys.executable).parent / "lucid"
-START_TIMEOUT = 20.0
-STOP_TIMEOUT = 10.0
+sys.path.insert(0, str(ROOT))  # `scripts.demo` and the harness in `tests/e2e/harness`
+
+from scripts.demo import checks, procs, topology  # noqa: E402
+from tests.e2e.harness.mesh import Mesh, MeshError  # noqa: E402
+from tests.e2e.harness.processes import ProcessError  # noqa: E402
+
+TABLE = "{:<7} {:<21} {:<39} {}"
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def say(text: str = "") -> None:
+    print(text, flush=True)
 
 
-def wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"lucid serve exited with code {server.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"lucid serve did not answer {url}/healthz within {START_TIMEOUT:.0f} s")
+def print_table(rows: list[checks.Row]) -> None:
+    say()
+    say(TABLE.format("result", "policy", "declared in", "seen"))
+    for row in rows:
+        say(TABLE.format("ok" if row.ok else "FAILED", row.policy, row.declared, row.seen))
 
 
-def stop(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is not None:
-        return
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
-def step(title: str, *args: str, env: dict[str, str]) -> None:
-    print(f"\n$ lucid {' '.join(args)}   # {title}", flush=True)
-    subprocess.run([str(LUCID), *args], env=env, check=True)
+def run(mesh: Mesh, started: float) -> int:
+    """Everything between `lucid serve` answering and the table; the exit code."""
+    server = mesh.server
+    assert server is not None
+    say(f"lucid serve: {server.url}, data in {server.data_dir}")
+    say("$ lucid validate -f examples/")
+    mesh.run("validate", "-f", str(topology.EXAMPLES))
+    say("starting the example apps, applying examples/, starting the Envoy sidecars ...")
+    demo = topology.build(mesh)
+    say(f"applied {demo.documents} documents: examples/ and what the demo adds:")
+    for extra in topology.EXTRAS:
+        say(f"  + {extra}")
+    sidecars = sum(1 for i in mesh.instances.values() if i.envoy is not None)
+    pids = " ".join(map(str, sorted(procs.children(os.getpid()))))
+    say(f"running lucid serve, {len(mesh.instances)} apps, {sidecars} sidecars: pids {pids}")
+    say(f"up in {time.monotonic() - started:.1f} s; traffic through the gateway {demo.edge_url}:")
+    rows = checks.drive(demo, lambda step: say(f"  {step} ..."))
+    print_table(rows)
+    failed = [r.policy for r in rows if not r.ok]
+    if failed:
+        say(f"\nNOT seen working: {', '.join(failed)}")
+        return 1
+    say(f"\nall {len(rows)} policies seen working")
+    return 0
 
 
 def _terminated(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds through `finally`, which stops the server
+    raise SystemExit(128 + signum)  # unwinds through `finally`, which stops everything
 
 
 def main() -> int:
+    started = time.monotonic()
     signal.signal(signal.SIGTERM, _terminated)
+    say("Lucid Mesh demo: the examples behind real Envoy sidecars (Ctrl-C stops it)")
     with tempfile.TemporaryDirectory(prefix="lucid-demo-") as scratch:
-        data_dir = Path(scratch)
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LUCID_")}
-        env.update(LUCID_DATA_DIR=str(data_dir), LUCID_SERVER=url)
-        log_path = data_dir / "serve.log"
-        print(f"Starting lucid serve on {url} (data in {data_dir})", flush=True)
-        with log_path.open("wb") as log:
-            server = subprocess.Popen(
-                [
-                    str(LUCID),
-                    "serve",
-                    "--port",
-                    str(port),
-                    "--data-dir",
-                    str(data_dir),
-                    "--store",
-                    f"sqlite://{(data_dir / 'lucid.db').as_posix()}",
-                ],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C reaches the demo, which stops the server
-            )
+        mesh = Mesh(Path(scratch))
         try:
-            wait_healthy(url, server)
-            step("validate offline", "validate", "-f", str(EXAMPLES), env=env)
-            step("store every example in one atomic write", "apply", "-f", str(EXAMPLES), env=env)
-            for kind in KINDS:
-                step(f"list {kind.name}", "get", kind.plural, env=env)
-            step("apply again: nothing changes", "apply", "-f", str(EXAMPLES), env=env)
-        except (RuntimeError, subprocess.CalledProcessError) as exc:
-            print(f"\ndemo failed: {exc}\n--- server log ---", file=sys.stderr)
-            print(log_path.read_text(errors="replace")[-4000:], file=sys.stderr)
-            return 1
+            mesh.start()
+            code = run(mesh, started)
         except KeyboardInterrupt:
-            print("\ninterrupted", file=sys.stderr)
-            return 130
+            say("\ninterrupted")
+            code = 130
+        except (ProcessError, MeshError, TimeoutError) as exc:
+            print(f"\ndemo failed: {exc}", file=sys.stderr, flush=True)
+            code = 1
         finally:
-            stop(server)
-        print(f"\nStopped lucid serve (pid {server.pid}, exit code {server.returncode}).")
-    return 0
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            say("stopping the sidecars, the apps and lucid serve ...")
+            mesh.close()
+    say(f"everything stopped; the demo took {time.monotonic() - started:.1f} s")
+    return code
 
 
 if __name__ == "__main__":
