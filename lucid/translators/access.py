@@ -24,6 +24,13 @@ priority (1001), on the inbound listener only; with mTLS on, its `mtls` method a
 mTLS is on when `mtls.mtls_of` says so (the sidecar's `security.mTLS.enabled` given and
 true), the rule the callers' clusters follow too.
 
+**Health checks.** Above all of these (HEALTH_CHECK_PRIORITY, 1002), on the inbound listener,
+one allow rule lets the control plane's health checker make exactly the service's
+health-check requests (`health_access.py`: exact path and method; the caller is
+`HEALTH_CHECKER_ID` with mTLS, a caller without the source headers without). It is a
+`control_plane` rule: it never counts as "an allow rule targets this service" for the
+`rbac` fallback, and RBAC policy names number the other rules only.
+
 Sources are resolved here, at compile time, with `MeshState.resolve` (`*` alone means any
 caller, registered or not). `sourceLabels` keep the sources whose primary registration
 carries each label as a metadata field; `destinationLabels` drop the rule when this
@@ -43,11 +50,14 @@ from typing import Literal
 from lucid.models.mesh import JwtConfig, SecurityAuthentication, SecurityPolicy, SecurityRule
 from lucid.models.rules import PolicyRuleMatch, TrafficRuleMatch
 from lucid.models.sidecar import SidecarPolicy
+from lucid.translators.health_access import health_requests
 from lucid.translators.mtls import mtls_of
+from lucid.translators.node import HEALTH_CHECKER_ID
 from lucid.translators.notes import Note
 from lucid.translators.state import MeshState
 
 SERVICE_AUTHENTICATION_PRIORITY = 1001
+HEALTH_CHECK_PRIORITY = 1002
 JWT_METHODS = frozenset({"jwt", "oauth2"})
 
 
@@ -125,6 +135,8 @@ class AccessRule:
     gate: bool = False
     # Providers jwt_authn must see a valid token from (401 when missing) where this applies.
     strict_jwt: tuple[str, ...] = ()
+    # A control-plane caller (HEALTH_CHECKER_ID), not a mesh service: `sources` is then None.
+    control_plane: str | None = None
 
     @property
     def has_requirement(self) -> bool:
@@ -404,8 +416,24 @@ class _Builder:
             )
         )
 
+    def _health_checks(self) -> None:
+        requests = health_requests(self.state, self.service) if self.inbound else ()
+        if not requests:
+            return
+        self.rules.append(
+            AccessRule(
+                origin="health checks",
+                priority=HEALTH_CHECK_PRIORITY,
+                effect="allow",
+                sources=None,
+                permissions=tuple(Permission(method=m, path=p) for m, p in requests),
+                control_plane=HEALTH_CHECKER_ID,
+            )
+        )
+
     def build(self) -> Access:
         self._collect_providers()
+        self._health_checks()
         for policy in self._security_policies():
             for index, rule in enumerate(policy.rules):
                 self._security_rule(policy, index, rule)
@@ -418,7 +446,7 @@ class _Builder:
         fallback = authorization.policy if authorization else "rbac"
         enabled = authorization.enabled if authorization else True
         if fallback == "rbac":
-            default_allow = not any(r.effect == "allow" for r in rules)
+            default_allow = not any(r.effect == "allow" and r.control_plane is None for r in rules)
         else:
             default_allow = fallback == "allow-all"
         return Access(

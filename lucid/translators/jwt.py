@@ -23,6 +23,7 @@ still enforced there, with a 403.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Sequence
 from typing import Final
@@ -42,6 +43,7 @@ from google.protobuf import empty_pb2
 
 from lucid.translators.access import Access, AccessRule, JwtProvider, RequestMatch
 from lucid.translators.clusters import duration_ms, pack
+from lucid.translators.health_access import control_plane_headers
 from lucid.translators.mtls import TLS_TRANSPORT_SOCKET
 from lucid.translators.node import SOURCE_HEADER
 from lucid.translators.rbac import Caller, path_string_matcher
@@ -196,6 +198,13 @@ def route_match(
 
 def _scopes(rule: AccessRule, caller: Caller) -> Iterator[route_components_pb2.RouteMatch]:
     """Route matches covering a rule's scope (one per permission); none if it never applies."""
+    if rule.control_plane is not None:  # the health checker's requests, from it only
+        if caller.mode != "external":
+            headers = control_plane_headers(rule.control_plane, mtls=caller.mode == "mtls")
+            for scope in _scopes(dataclasses.replace(rule, control_plane=None), caller):
+                scope.headers.extend(headers)
+                yield scope
+        return
     if rule.sources is not None and (caller.mode == "external" or not rule.sources):
         return
     if not rule.permissions:

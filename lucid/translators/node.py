@@ -23,6 +23,7 @@ __all__ = [
     "CLUSTER_PREFIX",
     "DEFAULT_OUTBOUND_PORT",
     "EDGE_LISTENER",
+    "HEALTH_CHECKER_ID",
     "IDENTITY_SECRET",
     "INBOUND_LISTENER",
     "OUTBOUND_LISTENER",
@@ -53,6 +54,11 @@ TRUST_SECRET: Final = "lucid-trust"
 SOURCE_HEADER: Final = "x-lucid-source"
 # The caller's plane beside it, so plane isolation without mTLS is one match per plane.
 SOURCE_PLANE_HEADER: Final = "x-lucid-source-plane"
+
+# The control plane's health checker: the URI SAN of the client certificate the mesh CA
+# issues it (`lucid.ca`), which each destination's access rules allow on its health-check
+# path only (`access.py`). No `plane/` in the path, so plane prefixes never match it.
+HEALTH_CHECKER_ID: Final = "spiffe://lucid.mesh/control-plane/health-checker"
 
 
 def local_app_cluster_name(app_port: int) -> str:

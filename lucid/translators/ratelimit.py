@@ -17,6 +17,8 @@ policyId and rule order: the highest-priority rule matching a request is the one
 limits it. Buckets are per sidecar, i.e. per instance: three instances of a service limited
 to 100 requests/s admit up to 300 between them. An `auth` policy's `redirect` rule is a
 route in the same order that answers with the redirect instead of calling the app.
+The control plane's health checks come first, on routes of their own without a bucket
+(`health_access.health_route_matches`): a check is never counted, nor redirected.
 Everything else reaches the local app (`inbound|<appPort>`) with no route timeout: the
 caller's sidecar owns request timeouts and retries.
 """
@@ -43,6 +45,7 @@ from lucid.models.parameters import RateLimitParameters, RedirectParameters
 from lucid.models.rules import PolicyRateLimitRule, PolicyRedirectRule, PolicyRuleMatch
 from lucid.models.sidecar import SidecarConfiguration, SidecarPolicy
 from lucid.translators.clusters import duration_ms, pack
+from lucid.translators.health_access import health_route_matches
 from lucid.translators.node import SOURCE_HEADER
 from lucid.translators.route_match import EVERYTHING, Match, match_of, merge, route_match
 from lucid.translators.state import MeshState
@@ -150,7 +153,16 @@ def _ordered(sidecar: SidecarConfiguration) -> list[SidecarPolicy]:
 
 
 def policy_routes(state: MeshState, service: str, cluster: str) -> Iterator[rc.Route]:
-    """Rate-limit and redirect routes of `service`'s sidecar, highest priority first."""
+    """Rate-limit and redirect routes of `service`'s sidecar, highest priority first; when
+    there are any, the health-check routes before them."""
+    routes = list(_policy_routes(state, service, cluster))
+    if routes:
+        for (method, path), match in health_route_matches(state, service):
+            yield app_route(f"health-check|{method}|{path}", match, cluster)
+    yield from routes
+
+
+def _policy_routes(state: MeshState, service: str, cluster: str) -> Iterator[rc.Route]:
     sidecar = state.sidecar_of_service(service)
     if sidecar is None:
         return

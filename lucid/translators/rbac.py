@@ -21,6 +21,14 @@ Who the caller is (`Caller`): with mTLS, the URI SAN of its verified certificate
 service name — not tamper-proof, since any client reaching the port can set it. On a
 gateway's edge listener callers are external: rules naming sources never match there,
 only rules for any caller (`*`) do, and there is no plane isolation.
+
+A control-plane rule (the health checks, `health_access.py`) names its caller instead:
+with mTLS the exact URI SAN `HEALTH_CHECKER_ID`, without mTLS the absence of both source
+headers, on the edge nobody. No rule naming sources can match that caller (it needs a mesh
+identity: a source header, or a `plane/` SPIFFE id), so such deny rules leave the
+control-plane allows out of their exclusions, which keeps their policies as they were.
+Policy names number the other rules only (`policy_names`), so adding the health-check rule
+renames no policy.
 """
 
 from __future__ import annotations
@@ -284,13 +292,28 @@ class Compiler:
             self.roles(rule),
         )
 
+    def control_plane(self, identity: str | None) -> Cond:
+        """The caller is the control-plane component `identity` (None: any caller)."""
+        if identity is None:
+            return True
+        if self.caller.mode == "mtls":
+            return _peer(exact=identity)
+        if self.caller.mode == "header":
+            return negate(any_of(_header(SOURCE_HEADER), _header(SOURCE_PLANE_HEADER)))
+        return False
+
     def rule(self, rule: AccessRule) -> Cond:
         permissions = (
             any_of(*(_permission(p, self.caller) for p in rule.permissions))
             if rule.permissions
             else True
         )
-        scope = all_of(self.sources(rule.sources), request_condition(rule.request), permissions)
+        scope = all_of(
+            self.control_plane(rule.control_plane),
+            self.sources(rule.sources),
+            request_condition(rule.request),
+            permissions,
+        )
         if rule.gate:
             return all_of(scope, negate(self.requirement(rule)))
         return all_of(scope, self.requirement(rule))
@@ -314,36 +337,60 @@ class Compiler:
         """Zero, one or two RBAC filters: DENY (first-match order), then ALLOW."""
         if not self.access.enabled:
             return []
+        rules = self.access.rules
         deny: dict[str, Principal] = {}
-        allows: list[Cond] = []
-        for index, rule in enumerate(self.access.rules):
+        allows: list[tuple[AccessRule, Cond]] = []
+        for name, rule in zip(policy_names(rules), rules, strict=True):
             condition = self.rule(rule)
             if condition is False:
                 continue
-            name = f"{index:04d} {rule.origin}"
             if rule.effect == "allow":
-                allows.append(condition)
+                allows.append((rule, condition))
                 continue
-            denied = all_of(condition, negate(any_of(*allows)))
+            # A rule naming sources never matches a control-plane caller (module docstring).
+            earlier = (c for r, c in allows if rule.sources is None or r.control_plane is None)
+            denied = all_of(condition, negate(any_of(*earlier)))
             if denied is not False:
                 deny[name] = emit(denied)
         if self.access.default_allow:
-            isolated = all_of(self.other_plane(), negate(any_of(*allows)))
+            # Without mTLS another plane is known by its plane header, which a
+            # control-plane caller never sends: only with mTLS must its allows be excluded.
+            mtls = self.caller.mode == "mtls"
+            exempt = (c for r, c in allows if mtls or r.control_plane is None)
+            isolated = all_of(self.other_plane(), negate(any_of(*exempt)))
             if isolated is not False:
-                deny[f"{len(self.access.rules):04d} plane isolation"] = emit(isolated)
+                numbered = sum(1 for r in rules if r.control_plane is None)
+                deny[f"{numbered:04d} plane isolation"] = emit(isolated)
         result = []
         if deny:
             result.append(_filter(RBAC_DENY_FILTER, rbac_pb2.RBAC.DENY, deny))
         if not self.access.default_allow:
+            allow_rules = [r for r in rules if r.effect == "allow"]
             allowed = {
-                f"{i:04d} {r.origin}": emit(c)
-                for i, (r, c) in enumerate(
-                    (r, self.rule(r)) for r in self.access.rules if r.effect == "allow"
+                name: emit(c)
+                for name, (r, c) in zip(
+                    policy_names(allow_rules),
+                    ((r, self.rule(r)) for r in allow_rules),
+                    strict=True,
                 )
                 if c is not False
             }
             result.append(_filter(RBAC_ALLOW_FILTER, rbac_pb2.RBAC.ALLOW, allowed))
         return result
+
+
+def policy_names(rules: Sequence[AccessRule]) -> list[str]:
+    """`NNNN <origin>` numbered over the rules that are not control-plane rules, which are
+    named by their origin alone: adding a health-check rule renames no other policy."""
+    names: list[str] = []
+    position = 0
+    for rule in rules:
+        if rule.control_plane is not None:
+            names.append(rule.origin)
+        else:
+            names.append(f"{position:04d} {rule.origin}")
+            position += 1
+    return names
 
 
 def _peer(*, exact: str | None = None, prefix: str | None = None) -> Principal:

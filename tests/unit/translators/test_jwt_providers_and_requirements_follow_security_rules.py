@@ -48,7 +48,8 @@ def test_requirements_follow_the_rule_order_and_end_lenient(mesh):
     config = jwt_config(mesh)
     remote, _ = by_issuer(config)["https://auth.lucid.onion"]
 
-    first = config.rules[0]
+    health, first = config.rules[0], config.rules[1]  # the health checker's request first
+    assert health.match.path == "/health"
     assert first.match.prefix == "/api/"
     headers = {h.name: h.string_match.exact for h in first.match.headers}
     assert headers == {":method": "POST", "x-lucid-source": "api-gateway"}

@@ -9,6 +9,7 @@ from envoy.extensions.filters.http.rbac.v3 import rbac_pb2 as rbac_filter_pb2
 from google.protobuf import json_format
 
 from lucid.translators.access import access, notes_for
+from lucid.translators.node import HEALTH_CHECKER_ID
 from lucid.translators.rbac import Caller, rbac_filters
 from tests.builders import (
     instance,
@@ -24,6 +25,19 @@ from tests.builders import (
 HEADER = Caller(mode="header", ports=frozenset({15006, 8080}), planes=frozenset({"chain"}))
 MTLS = Caller(mode="mtls", ports=frozenset({15006, 8080}), planes=frozenset({"chain"}))
 EDGE = Caller(mode="external", ports=frozenset({15443}))
+# The health checker's allow rule (health_access.py) comes first in every destination's
+# rules: `GET /health` from a caller without source headers, or with the checker's SAN.
+HEALTH_REQUEST = {"andIds": {"ids": [
+    {"header": {"name": ":method", "stringMatch": {"exact": "GET"}}},
+    {"urlPath": {"path": {"exact": "/health"}}},
+]}}  # fmt: skip
+HEALTH_BY_HEADER = {"andIds": {"ids": [{"notId": {"orIds": {"ids": [
+    {"header": {"name": "x-lucid-source", "presentMatch": True}},
+    {"header": {"name": "x-lucid-source-plane", "presentMatch": True}},
+]}}}, HEALTH_REQUEST]}}  # fmt: skip
+HEALTH_BY_MTLS = {"andIds": {"ids": [
+    {"authenticated": {"principalName": {"exact": HEALTH_CHECKER_ID}}}, HEALTH_REQUEST
+]}}  # fmt: skip
 
 
 def base(mesh, sidecars=(), traffic=(), security=()):
@@ -81,8 +95,13 @@ def test_rules_are_ordered_by_priority_then_deny_before_allow(mesh):
         ],
     )
 
-    rules = access(state, "orders").rules
+    health, *rules = access(state, "orders").rules
 
+    assert (health.priority, health.effect, health.control_plane) == (
+        1002,
+        "allow",
+        HEALTH_CHECKER_ID,
+    )
     assert [(r.priority, r.effect, r.origin.split(" ")[1]) for r in rules] == [
         (300, "deny", "policy"),
         (300, "allow", "default/c-allow-300"),
@@ -108,11 +127,14 @@ def test_a_deny_policy_excludes_the_allow_rules_before_it(mesh):
     rules = compiled(state, HEADER)
 
     deny = rules["lucid.rbac.deny"]["policies"]["0001 securitypolicy default/deny-all rules.0"]
-    assert deny["principals"] == [
-        {"notId": {"header": {"name": "x-lucid-source", "stringMatch": {"exact": "web"}}}}
-    ]
+    assert deny["principals"] == [{"notId": {"orIds": {"ids": [
+        HEALTH_BY_HEADER, {"header": {"name": "x-lucid-source", "stringMatch": {"exact": "web"}}}
+    ]}}}]  # fmt: skip
     allow = rules["lucid.rbac.allow"]
-    assert list(allow["policies"]) == ["0000 trafficpolicy default/allow-web rules.0"]
+    assert sorted(allow["policies"]) == [
+        "0000 trafficpolicy default/allow-web rules.0",
+        "health checks",
+    ]
 
 
 def test_the_rbac_fallback_allows_when_no_allow_rule_targets_the_service(mesh):
@@ -132,7 +154,9 @@ def test_deny_all_without_rules_is_an_allow_filter_with_no_policy(mesh):
         mesh, sidecars=[sidecar_for(1, security={"authorization": {"policy": "deny-all"}})]
     )
 
-    assert compiled(state, MTLS) == {"lucid.rbac.allow": {}}
+    allowed = compiled(state, MTLS)
+    assert allowed == {"lucid.rbac.allow": {"policies": {"health checks": {
+        "permissions": [{"any": True}], "principals": [HEALTH_BY_MTLS]}}}}  # fmt: skip
 
 
 def test_allow_all_keeps_only_plane_isolation(mesh):
@@ -141,8 +165,11 @@ def test_allow_all_keeps_only_plane_isolation(mesh):
     )
 
     (policy,) = compiled(state, MTLS)["lucid.rbac.deny"]["policies"].values()
-    assert policy["principals"] == [{"notId": {"authenticated": {"principalName": {
-        "prefix": "spiffe://lucid.mesh/plane/chain/"}}}}]  # fmt: skip
+    assert policy["principals"] == [{"andIds": {"ids": [
+        {"notId": {"authenticated": {"principalName": {
+            "prefix": "spiffe://lucid.mesh/plane/chain/"}}}},
+        {"notId": HEALTH_BY_MTLS},
+    ]}}]  # fmt: skip
 
 
 def test_disabled_authorization_compiles_no_rbac(mesh):
@@ -221,9 +248,10 @@ def test_api_keys_are_an_rbac_header_match(mesh):
         for n, p in compiled(state, HEADER)["lucid.rbac.deny"]["policies"].items()
         if "securitypolicy" in n
     ]
-    assert policy["principals"] == [
-        {"notId": {"header": {"name": "x-key", "stringMatch": {"exact": "k-1"}}}}
-    ]
+    assert policy["principals"] == [{"andIds": {"ids": [
+        {"notId": {"header": {"name": "x-key", "stringMatch": {"exact": "k-1"}}}},
+        {"notId": HEALTH_BY_HEADER},
+    ]}}]  # fmt: skip
 
 
 def test_port_permissions_are_decided_for_the_listener(mesh):
