@@ -13,6 +13,13 @@ renews a certificate once less than a third of its life is left, or when its pla
 CA changed. Files are written atomically with mode 0600 in a 0700 directory. Keys never
 reach a log line. An `ephemeral` CA lives in memory only (`lucid render`, tests).
 
+The control plane has an identity of its own for the registry's health checks:
+`health_checker` issues a client certificate whose only SAN is the URI
+`node.HEALTH_CHECKER_ID` (no `plane/`, so plane rules never take it for a service), with
+the same lifetime and renewal rule, kept in memory only (a restart issues a new one;
+no proxy configuration depends on it). Each destination's access rules let it make that
+service's health-check requests and nothing else (`translators.health_access`).
+
 The clock is injected so renewal is tested without waiting.
 """
 
@@ -37,6 +44,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from lucid.errors import ErrorCode, LucidError
 from lucid.translators.mtls import MESH_DOMAIN
+from lucid.translators.node import HEALTH_CHECKER_ID
 from lucid.translators.state import Identity, spiffe_id
 
 log = logging.getLogger(__name__)
@@ -97,6 +105,7 @@ class CertificateAuthority:
         self._clock = clock
         self._lock = threading.Lock()
         self._issued: dict[str, _Issued] = {}
+        self._health_checker: _Issued | None = None
         if directory is not None:
             self._issued = self._read_issued(directory / IDENTITIES_FILE)
 
@@ -166,6 +175,28 @@ class CertificateAuthority:
                 self._save()
             return result
 
+    def health_checker(self) -> Identity:
+        """The health checker's client identity (URI SAN `HEALTH_CHECKER_ID`): the same one
+        while more than a third of its life is left, else a new one."""
+        with self._lock:
+            now = self._clock()
+            found = self._health_checker
+            if found is not None:
+                start, end = (
+                    found.certificate.not_valid_before_utc,
+                    found.certificate.not_valid_after_utc,
+                )
+                if start <= now and (end - now) * 3 >= end - start:
+                    return found.identity
+            identity, certificate = self._sign(
+                "health-checker",
+                [x509.UniformResourceIdentifier(HEALTH_CHECKER_ID)],
+                [ExtendedKeyUsageOID.CLIENT_AUTH],
+                now,
+            )
+            self._health_checker = _Issued(plane="", identity=identity, certificate=certificate)
+            return identity
+
     # -- internals --------------------------------------------------------------------------
 
     def _current(self, service: str, plane: str, now: datetime) -> tuple[Identity, bool]:
@@ -188,6 +219,22 @@ class CertificateAuthority:
         return True
 
     def _issue(self, service: str, plane: str, now: datetime) -> _Issued:
+        names: list[x509.GeneralName] = [
+            x509.UniformResourceIdentifier(spiffe_id(plane, service)),
+            x509.DNSName(service),
+            x509.DNSName(service + MESH_DOMAIN),
+        ]
+        usages = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+        identity, certificate = self._sign(service, names, usages, now)
+        return _Issued(plane=plane, identity=identity, certificate=certificate)
+
+    def _sign(
+        self,
+        common_name: str,
+        names: list[x509.GeneralName],
+        usages: list[x509.ObjectIdentifier],
+        now: datetime,
+    ) -> tuple[Identity, x509.Certificate]:
         key = ec.generate_private_key(ec.SECP256R1())
         ca_key_id = x509.SubjectKeyIdentifier.from_public_key(self._key.public_key())
         certificate = (
@@ -196,7 +243,7 @@ class CertificateAuthority:
                 x509.Name(
                     [
                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Lucid Mesh"),
-                        x509.NameAttribute(NameOID.COMMON_NAME, service),
+                        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
                     ]
                 )
             )
@@ -205,24 +252,10 @@ class CertificateAuthority:
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - BACKDATE)
             .not_valid_after(now - BACKDATE + WORKLOAD_LIFETIME)
-            .add_extension(
-                x509.SubjectAlternativeName(
-                    [
-                        x509.UniformResourceIdentifier(spiffe_id(plane, service)),
-                        x509.DNSName(service),
-                        x509.DNSName(service + MESH_DOMAIN),
-                    ]
-                ),
-                critical=False,
-            )
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(certificate_signing=False), critical=True)
-            .add_extension(
-                x509.ExtendedKeyUsage(
-                    [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-                ),
-                critical=False,
-            )
+            .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
             .add_extension(
                 x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
             )
@@ -232,8 +265,7 @@ class CertificateAuthority:
             )
             .sign(self._key, hashes.SHA256())
         )
-        identity = Identity(certificate_chain=_pem(certificate), private_key=_key_pem(key))
-        return _Issued(plane=plane, identity=identity, certificate=certificate)
+        return Identity(_pem(certificate), _key_pem(key)), certificate
 
     def _save(self) -> None:
         if self._directory is None:

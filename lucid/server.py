@@ -287,7 +287,9 @@ async def serve(config: ServeConfig, *, api: ApiFactory) -> None:
             sock.close()
             raise ServeError(str(exc)) from exc
         app.state.xds = xds.status()
-        await run_components([ApiServer(app, sock), RegistryComponent(registry), *xds.components])
+        await run_components(
+            [ApiServer(app, sock), RegistryComponent(registry, ca=xds.pipeline.ca), *xds.components]
+        )
     finally:
         await asyncio.to_thread(store.close)
         log.info("stopped")

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 
 from lucid.models import ServiceRegistration
 from lucid.registry.health import CheckResult
-from lucid.registry.probes import Probes, check_kind, target
+from lucid.registry.probes import Probes
 
 log = logging.getLogger(__name__)
 
@@ -147,8 +147,8 @@ class HealthChecker:
             error = attempt.error
         return self._result(registration, False, last_ms, error, attempts)
 
-    @staticmethod
     def _result(
+        self,
         registration: ServiceRegistration,
         passed: bool,
         response_ms: float | None,
@@ -161,5 +161,5 @@ class HealthChecker:
             response_ms=response_ms,
             error=error,
             attempts=attempts,
-            details={"checker": check_kind(registration), "target": target(registration)},
+            details=self.probes.details(registration),
         )

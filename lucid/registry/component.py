@@ -7,6 +7,10 @@ operator's `lucid apply`, another replica) is checked, rescheduled when its heal
 changes, and dropped when it is deleted or expires. All of it runs on the event loop; every
 store call is made in a worker thread, so the loop that also serves the API and xDS never
 waits on the store.
+
+Given the mesh CA, it also follows sidecar configurations, so that instances behind a
+sidecar requiring mesh mTLS are probed with the health checker's certificate
+(`mesh_tls.py`).
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ import asyncio
 import contextlib
 import logging
 
+from lucid.ca import CertificateAuthority
 from lucid.models import ServiceRegistration
 from lucid.registry.checker import DEFAULT_CONCURRENCY, HealthChecker
 from lucid.registry.health import CheckResult, HealthState
 from lucid.registry.leases import ExpiryTimer
+from lucid.registry.mesh_tls import SIDECARS, MeshTls, read_sidecars
+from lucid.registry.probes import Probes
 from lucid.registry.registry import COLLECTION, Registry
 from lucid.store import Record, StoreError
 from lucid.store.feed import follow
@@ -29,9 +36,16 @@ log = logging.getLogger(__name__)
 class RegistryComponent:
     name = "registry"
 
-    def __init__(self, registry: Registry, *, concurrency: int = DEFAULT_CONCURRENCY) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        ca: CertificateAuthority | None = None,
+    ) -> None:
         self.registry = registry
         self._concurrency = concurrency
+        self._mesh = MeshTls(ca) if ca is not None else None
         self._stopped = asyncio.Event()
         self.checker: HealthChecker | None = None
         self.started = asyncio.Event()
@@ -39,11 +53,15 @@ class RegistryComponent:
         self._wrote = asyncio.Event()
 
     async def run(self) -> None:
-        checker = HealthChecker(self._record, concurrency=self._concurrency)
+        probes = Probes(mesh=self._mesh)
+        checker = HealthChecker(self._record, concurrency=self._concurrency, probes=probes)
         self.checker = checker
         timer = ExpiryTimer(self.registry.leases, self._expire)
         store = self.registry.store
         since = await asyncio.to_thread(store.revision)
+        if self._mesh is not None:
+            for key, sidecar in (await asyncio.to_thread(read_sidecars, store)).items():
+                self._mesh.sidecar(key, sidecar)
         records = await asyncio.to_thread(self.registry.list, {})
         for stored in records:
             self._take(stored.key, stored, checker, at_start=True)
@@ -78,6 +96,11 @@ class RegistryComponent:
 
     async def _follow(self, since: int, checker: HealthChecker) -> None:
         async for batch in follow(self.registry.store, since=since):
+            sidecars = sorted({c.key for c in batch if c.collection == SIDECARS})
+            if self._mesh is not None and sidecars:
+                read = await asyncio.to_thread(read_sidecars, self.registry.store, sidecars)
+                for key, sidecar in read.items():
+                    self._mesh.sidecar(key, sidecar)
             keys = sorted({c.key for c in batch if c.collection == COLLECTION})
             if not keys:
                 continue
@@ -94,6 +117,8 @@ class RegistryComponent:
         self, key: str, stored: Record | None, checker: HealthChecker, *, at_start: bool
     ) -> None:
         model = self.registry.adopt(key, stored)
+        if self._mesh is not None:
+            self._mesh.registration(key, model)
         if model is None:
             checker.unschedule(key)
         else:
