@@ -101,15 +101,22 @@ def control_plane_headers(identity: str, *, mtls: bool) -> list[rc.HeaderMatcher
 def health_route_matches(
     state: MeshState, service: str
 ) -> list[tuple[HealthRequest, rc.RouteMatch]]:
-    """One route match per health-check request of `service`, from the health checker."""
-    caller = control_plane_headers(HEALTH_CHECKER_ID, mtls=mtls_of(state, service) is not None)
-    result = []
-    for method, path in health_requests(state, service):
-        match = rc.RouteMatch(path=path)
-        match.headers.append(rc.HeaderMatcher(name=":method", string_match=_exact(method)))
-        match.headers.extend(caller)
-        result.append(((method, path), match))
-    return result
+    """One route match per health-check request of `service`, from the health checker
+    (built once per state; callers copy them into their routes)."""
+    key = ("health routes", service)
+    found = state._memo.get(key)
+    if found is None:
+        mtls = mtls_of(state, service) is not None
+        caller = control_plane_headers(HEALTH_CHECKER_ID, mtls=mtls)
+        built: list[tuple[HealthRequest, rc.RouteMatch]] = []
+        for method, path in health_requests(state, service):
+            match = rc.RouteMatch(path=path)
+            match.headers.append(rc.HeaderMatcher(name=":method", string_match=_exact(method)))
+            match.headers.extend(caller)
+            built.append(((method, path), match))
+        found = state._memo[key] = built
+    assert isinstance(found, list)
+    return found
 
 
 __all__ = [

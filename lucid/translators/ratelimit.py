@@ -157,9 +157,21 @@ def policy_routes(state: MeshState, service: str, cluster: str) -> Iterator[rc.R
     there are any, the health-check routes before them."""
     routes = list(_policy_routes(state, service, cluster))
     if routes:
-        for (method, path), match in health_route_matches(state, service):
-            yield app_route(f"health-check|{method}|{path}", match, cluster)
+        yield from _health_routes(state, service, cluster)
     yield from routes
+
+
+def _health_routes(state: MeshState, service: str, cluster: str) -> list[rc.Route]:
+    """Built once per state (callers copy them into their route configurations)."""
+    key = ("health-check routes", service, cluster)
+    found = state._memo.get(key)
+    if found is None:
+        found = state._memo[key] = [
+            app_route(f"health-check|{method}|{path}", match, cluster)
+            for (method, path), match in health_route_matches(state, service)
+        ]
+    assert isinstance(found, list)
+    return found
 
 
 def _policy_routes(state: MeshState, service: str, cluster: str) -> Iterator[rc.Route]:

@@ -303,6 +303,17 @@ class Compiler:
         return False
 
     def rule(self, rule: AccessRule) -> Cond:
+        if rule.control_plane is None:
+            return self._rule(rule)
+        # The same for every listener of a caller mode: compiled once per state.
+        key = ("control-plane rule", rule, self.caller.mode)
+        found = self.state._memo.get(key)
+        if found is None:
+            found = self.state._memo[key] = self._rule(rule)
+        assert isinstance(found, Principal | bool)
+        return found
+
+    def _rule(self, rule: AccessRule) -> Cond:
         permissions = (
             any_of(*(_permission(p, self.caller) for p in rule.permissions))
             if rule.permissions
