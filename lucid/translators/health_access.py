@@ -18,13 +18,14 @@ the health checker only (`rbac.py` compiles the caller):
   strong as the header scheme itself: a client reaching the port directly can omit them,
   and then reaches the health-check requests and nothing else.
 
-Paths are exact (`url_path` exact, the query left aside; no prefix, no regex, no `.` or `..`
-segment): the rule opens no other path, and no other method. Rate-limit and redirect routes
-(`ratelimit.py`) are preceded by one route per health-check request from the same caller
-(`health_route_matches`), so a check is never counted nor redirected; jwt_authn's
-requirement rules (`jwt.py`) scope it the same way, so a check needs no token. Routes cannot see the
-peer certificate; with mTLS they read `x-forwarded-client-cert`, which the inbound
-listener rebuilds from the verified certificate (SANITIZE_SET: a caller's own is dropped).
+Paths are exact (`url_path` exact, the query left aside; no prefix, no regex, no `.` or
+`..` segment): the rule opens no other path, and no other method. Rate-limit and redirect
+routes (`ratelimit.py`) are preceded by one route per health-check request from the same
+caller (`health_route_matches`), so a check is never counted nor redirected; jwt_authn's
+requirement rules (`jwt.py`) scope it the same way, so a check needs no token. Routes
+cannot see the peer certificate; with mTLS they read `x-forwarded-client-cert`, which the
+inbound listener rebuilds from the verified certificate (SANITIZE_SET: a caller's own is
+dropped).
 """
 
 from __future__ import annotations
