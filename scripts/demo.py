@@ -29,7 +29,7 @@ from scripts.demo import checks, procs, topology  # noqa: E402
 from tests.e2e.harness.mesh import Mesh, MeshError  # noqa: E402
 from tests.e2e.harness.processes import ProcessError  # noqa: E402
 
-TABLE = "{:<7} {:<21} {:<39} {}"
+TABLE = "{:<7} {:<21} {:<40} {}"
 
 
 def say(text: str = "") -> None:
