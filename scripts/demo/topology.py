@@ -15,8 +15,8 @@ and the demo says so when it runs:
 - `ttl: 3600`, so no registration lapses while the demo runs (tron-payment-service's 60 s
   would, as the demo heartbeats nothing).
 
-Everything else (`extra-policies.yaml` beside this module, and the split and mirror
-targets the example traffic policies name) is listed in `EXTRAS`.
+Everything else (the split and mirror targets the example traffic policies name) is
+listed in `EXTRAS`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from tests.e2e.harness.mesh import Instance, Mesh, default_health_check, documen
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-EXTRA_POLICIES = Path(__file__).resolve().parent / "extra-policies.yaml"
 GATEWAY = "api-gateway-01"
 # Services the example traffic policies send to but examples/ does not register:
 # (name, plane, cluster) — each one app, registered without a sidecar.
@@ -40,7 +39,6 @@ UNREGISTERED_TARGETS = (
     ("session-audit", "ops", "session-management"),
 )
 EXTRAS = (
-    f"{EXTRA_POLICIES.relative_to(ROOT)}: allow api-gateway -> blockchain-* (plane isolation)",
     "registered blockchain-core-canary and session-audit (targets of the example split and "
     "mirror), one app each, no sidecar",
     "registrations: endpoint 127.0.0.1:<free port> protocol http, GET /health every 300 s, "
@@ -110,8 +108,7 @@ def build(mesh: Mesh) -> DemoMesh:
     ]
     for name, plane, cluster in UNREGISTERED_TARGETS:
         mesh.add_instance(name, plane=plane, cluster=cluster, sidecar=False)
-    extra = [d for d in yaml.safe_load_all(EXTRA_POLICIES.read_text()) if d]
-    everything = [i.registration for i in mesh.instances.values()] + others + extra
+    everything = [i.registration for i in mesh.instances.values()] + others
     mesh.apply(everything, "examples-on-localhost")
     mesh.start_sidecars(*registrations)
     return DemoMesh(mesh, len(everything))
