@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 bench: $(STAMP)
-	@echo "no benchmarks yet: they arrive with the translators and the xDS server"
+	$(BIN)/python benchmarks/ads_load.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache

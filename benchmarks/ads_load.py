@@ -5,10 +5,11 @@ For each N (default 100, 1,000 and 5,000) a fresh `lucid serve` runs as its own 
 load generator, in a second process, opens N SotW ADS streams that behave like Envoy:
 CDS wildcard; EDS for every EDS cluster; LDS wildcard; RDS for the listener's route
 configurations; every response ACKed at once, and EDS names re-subscribed when CDS
-changes. Once every stream has its initial configuration, the generator registers one
-new service through the API (every sidecar gets a new cluster and a new virtual host)
-and records, per stream, the time from that write until it has ACKed both the CDS and
-the RDS response carrying the new service. Reported: p50/p99/max convergence, the
+changes. Once every stream has its initial configuration and the server is idle again
+(the initial ACK events written), the generator registers one new service through the
+API (every sidecar gets a new cluster and a new virtual host) and records, per stream,
+the time from that write until it has ACKed both the CDS and the RDS response carrying
+the new service. Reported: p50/p99/max convergence, the
 server's RSS (after the initial sync, and at the end) and CPU during the change, the
 generator's own CPU (both share the machine's cores), and the initial sync time.
 
@@ -141,6 +142,15 @@ class Server:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def wait_quiet(self, *, busy: float = 0.05, limit: float = 60.0) -> None:
+        """Until the server uses under `busy` of a core over half a second."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            before = self.cpu_seconds()
+            time.sleep(0.5)
+            if self.cpu_seconds() - before < busy * 0.5:
+                return
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -164,9 +174,21 @@ async def generate(args: argparse.Namespace) -> dict[str, Any]:
     n = args.generate
     ready = asyncio.Event()
     converged: dict[int, float] = {}
+    first_push: dict[int, float] = {}  # when the CDS push carrying the change arrived
     pending_ready = [n]
     t0: list[float] = []
     all_done = asyncio.Event()
+
+    seen_clusters: dict[bytes, tuple[str, bool]] = {}
+
+    def described(value: bytes) -> tuple[str, bool]:
+        """A cluster's name and whether it uses EDS; each distinct cluster parsed once (a
+        real Envoy does this in C++, so the generator should not be slower than one)."""
+        found = seen_clusters.get(value)
+        if found is None:
+            cluster = cluster_pb2.Cluster.FromString(value)
+            found = seen_clusters[value] = (cluster.name, cluster.type == cluster_pb2.Cluster.EDS)
+        return found
 
     async def stream(index: int, channel: grpc.aio.Channel) -> None:
         service = f"svc-{index % SERVICES}"
@@ -184,9 +206,11 @@ async def generate(args: argparse.Namespace) -> dict[str, Any]:
             kind = response.type_url
             names: list[str] = eds if kind == EDS else routes if kind == RDS else []
             if kind == CDS:
-                clusters = [cluster_pb2.Cluster.FromString(a.value) for a in response.resources]
-                wanted = sorted(c.name for c in clusters if c.type == cluster_pb2.Cluster.EDS)
-                new_seen[CDS] = any(c.name == f"outbound|{NEW_SERVICE}" for c in clusters)
+                clusters = [described(a.value) for a in response.resources]
+                wanted = sorted(name for name, is_eds in clusters if is_eds)
+                new_seen[CDS] = any(name == f"outbound|{NEW_SERVICE}" for name, _ in clusters)
+                if t0 and new_seen[CDS] and index not in first_push:
+                    first_push[index] = time.monotonic() - t0[0]
             if kind == RDS:
                 new_seen[RDS] = any(NEW_SERVICE.encode() in a.value for a in response.resources)
             await call.write(
@@ -217,8 +241,10 @@ async def generate(args: argparse.Namespace) -> dict[str, Any]:
                 if len(converged) == n:
                     all_done.set()
 
+    # A local subchannel pool per channel: otherwise grpcio shares one connection between
+    # channels to the same target, and the server's per-connection stream cap applies.
     channels = [
-        grpc.aio.insecure_channel(args.target)
+        grpc.aio.insecure_channel(args.target, options=[("grpc.use_local_subchannel_pool", 1)])
         for _ in range((n + STREAMS_PER_CHANNEL - 1) // STREAMS_PER_CHANNEL)
     ]
     started = time.monotonic()
@@ -227,7 +253,19 @@ async def generate(args: argparse.Namespace) -> dict[str, Any]:
         tasks.append(asyncio.create_task(stream(index, channels[index // STREAMS_PER_CHANNEL])))
         if index % 200 == 199:
             await asyncio.sleep(0)  # let early streams start while later ones are created
-    await asyncio.wait_for(ready.wait(), TIMEOUT)
+    while not ready.is_set():
+        try:
+            await asyncio.wait_for(ready.wait(), 5)
+        except TimeoutError:
+            failed = [t.exception() for t in tasks if t.done() and t.exception() is not None]
+            print(
+                f"waiting: {pending_ready[0]} of {n} streams not synced; {len(failed)} failed"
+                + (f", e.g. {failed[0]!r}" if failed else "")
+                + (f" code {getattr(failed[0], 'code', lambda: None)()}" if failed else ""),
+                file=sys.stderr,
+            )
+            if time.monotonic() - started > TIMEOUT:
+                raise
     initial = time.monotonic() - started
     print(json.dumps({"ready": True}), flush=True)
     sys.stdin.readline()  # the orchestrator sampled the server; go
@@ -254,6 +292,11 @@ async def generate(args: argparse.Namespace) -> dict[str, Any]:
             "p50": round(statistics.median(times) * 1000, 1),
             "p99": round(times[min(len(times) - 1, int(len(times) * 0.99))] * 1000, 1),
             "max": round(times[-1] * 1000, 1),
+        },
+        "first_push_ms": {
+            "min": round(min(first_push.values()) * 1000, 1),
+            "p50": round(statistics.median(first_push.values()) * 1000, 1),
+            "max": round(max(first_push.values()) * 1000, 1),
         },
         "generator_cpu_s": round(
             (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 3
@@ -286,6 +329,7 @@ def run_load(streams: int) -> dict[str, Any]:
         line = generator.stdout.readline()
         if not line:
             raise RuntimeError("the generator failed before the initial sync")
+        server.wait_quiet()  # initial ACK events written, health checks settled
         rss_synced = server.rss_mb()
         cpu_before = server.cpu_seconds()
         generator.stdin.write("go\n")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, ProcessCollector
 
 from lucid.ca import CertificateAuthority
 from lucid.pipeline.debounce import DebounceConfig
@@ -59,7 +59,9 @@ def build_xds(
         ca = CertificateAuthority.load(data_dir / CA_DIRECTORY)
     cache = SnapshotCache()
     proxies = ProxyRegistry()
-    metrics = XdsMetrics(CollectorRegistry(), proxies)
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)  # the server's RSS, CPU and open files
+    metrics = XdsMetrics(registry, proxies)
     events = ConfigEvents(store)
     proxies.hooks.extend([metrics, events])
     pipeline = Pipeline(

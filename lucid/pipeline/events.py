@@ -2,10 +2,11 @@
 
 A push to a thousand proxies yields a thousand ACKs per type within milliseconds, so
 events are not written one by one from the stream that received them: they are queued
-and written in one store batch every `flush_interval`, in a worker thread. Within one
-interval, ACKs of the same stream and type collapse into the latest; rejections are
-never collapsed or dropped. If the store falls far behind, ACK events beyond
-`max_pending` are dropped (counted, and logged) rather than growing without bound.
+and written in one store batch every `flush_interval` (1 s), in a worker thread, as
+plain documents of the spec's ServiceEvent shape. Within one interval, ACKs of the same
+stream and type collapse into the latest; rejections are never collapsed or dropped. If
+the store falls far behind, ACK events beyond `max_pending` are dropped (counted, and
+logged) rather than growing without bound.
 
 `source` is the proxy's serviceId (else its service name); `tags` carry the node id,
 service name, plane and cluster, so subscriptions can filter on them.
@@ -16,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from lucid.models.messaging import ServiceEvent
 from lucid.store import Store, StoreError, Write
+from lucid.translators.node import Node
 from lucid.xds.resources import SHORT_NAMES, TypeUrl
 from lucid.xds.server.status import StreamStatus
 
@@ -35,34 +37,50 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def config_event(
-    event_type: str, stream: StreamStatus, type_url: TypeUrl, data: dict[str, Any]
-) -> Write:
-    node = stream.node
-    now = datetime.now(UTC)
+@dataclass(frozen=True)
+class Outcome:
+    """One ACK or NACK, kept as plain data until the flush turns it into an event."""
+
+    event_type: str
+    node: Node
+    transport: str
+    type_url: TypeUrl
+    version: str
+    error: str | None
+    at: datetime
+
+
+def config_event(outcome: Outcome) -> Write:
+    """The ServiceEvent document of one outcome. Built as a plain dict, not through the
+    model: every field is ours and valid by construction, and a push to thousands of
+    proxies would otherwise spend its time validating events."""
+    node = outcome.node
     tags = {"nodeId": node.id, "serviceName": node.service}
     if node.plane:
         tags["plane"] = node.plane
     if node.cluster:
         tags["cluster"] = node.cluster
-    event = ServiceEvent(
-        eventId=str(uuid.uuid4()),
-        eventType=event_type,
-        source=node.service_id or node.service,
-        timestamp=now,
-        data={
-            "nodeId": node.id,
-            "serviceName": node.service,
-            "typeUrl": type_url,
-            "type": SHORT_NAMES.get(type_url, type_url),
-            "transport": stream.transport,
-            **data,
-        },
-        tags=tags,
-    )
-    document = event.model_dump(mode="json", exclude_none=True)
-    document["timestamp"] = _stamp(now)
-    return Write("create", COLLECTION, event.eventId, document)
+    data: dict[str, Any] = {
+        "nodeId": node.id,
+        "serviceName": node.service,
+        "typeUrl": outcome.type_url,
+        "type": SHORT_NAMES.get(outcome.type_url, outcome.type_url),
+        "transport": outcome.transport,
+        "version": outcome.version,
+    }
+    if outcome.error is not None:
+        data["error"] = outcome.error
+    event_id = str(uuid.uuid4())
+    document = {
+        "eventId": event_id,
+        "eventType": outcome.event_type,
+        "source": node.service_id or node.service,
+        "timestamp": _stamp(outcome.at),
+        "data": data,
+        "version": "1.0",
+        "tags": tags,
+    }
+    return Write("create", COLLECTION, event_id, document)
 
 
 class ConfigEvents:
@@ -71,14 +89,14 @@ class ConfigEvents:
     name = "xds-events"
 
     def __init__(
-        self, store: Store, *, flush_interval: float = 0.25, max_pending: int = 10_000
+        self, store: Store, *, flush_interval: float = 1.0, max_pending: int = 100_000
     ) -> None:
         self.store = store
         self.flush_interval = flush_interval
         self.max_pending = max_pending
         self.dropped = 0
-        self._accepted: dict[tuple[int, TypeUrl], Write] = {}
-        self._rejected: list[Write] = []
+        self._accepted: dict[tuple[int, TypeUrl], Outcome] = {}
+        self._rejected: list[Outcome] = []
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -104,12 +122,17 @@ class ConfigEvents:
                     "%d config.accepted event(s) dropped: the store is behind", self.dropped
                 )
             return
-        self._accepted[key] = config_event(ACCEPTED, stream, type_url, {"version": version})
+        self._accepted[key] = Outcome(
+            ACCEPTED, stream.node, stream.transport, type_url, version, None, datetime.now(UTC)
+        )
         self._wake.set()
 
     def rejected(self, stream: StreamStatus, type_url: TypeUrl, version: str, error: str) -> None:
-        data = {"version": version, "error": error}
-        self._rejected.append(config_event(REJECTED, stream, type_url, data))
+        self._rejected.append(
+            Outcome(
+                REJECTED, stream.node, stream.transport, type_url, version, error, datetime.now(UTC)
+            )
+        )
         self._wake.set()
 
     # component
@@ -126,12 +149,15 @@ class ConfigEvents:
         self._stopping = True
         self._wake.set()
 
+    def _write(self, outcomes: list[Outcome]) -> None:
+        self.store.write(writes=[config_event(o) for o in outcomes])
+
     async def flush(self) -> None:
-        writes = [*self._rejected, *self._accepted.values()]
+        outcomes = [*self._rejected, *self._accepted.values()]
         self._rejected, self._accepted = [], {}
-        if not writes:
+        if not outcomes:
             return
         try:
-            await asyncio.to_thread(self.store.write, writes=writes)
+            await asyncio.to_thread(self._write, outcomes)
         except StoreError as exc:
-            log.warning("could not write %d config event(s): %s", len(writes), exc)
+            log.warning("could not write %d config event(s): %s", len(outcomes), exc)

@@ -29,7 +29,7 @@ from lucid.pipeline.debounce import DebounceConfig, Debouncer
 from lucid.pipeline.loader import Loader, relevant
 from lucid.store import Change, Store
 from lucid.store.feed import follow
-from lucid.translators.mesh import Translation
+from lucid.translators.mesh import Resources, Translation
 from lucid.translators.node import Node
 from lucid.translators.state import MeshState, build_state
 from lucid.xds.cache import Snapshot, SnapshotCache
@@ -61,6 +61,9 @@ class Pipeline:
         self.loader = Loader(store)
         self.debouncer: Debouncer[Change] = Debouncer(debounce or DebounceConfig())
         self.translation: Translation | None = None
+        # Snapshots built from `_built_for`, by the identity of the node view they hold.
+        self._built_for: Translation | None = None
+        self._built: dict[int, tuple[Resources, Snapshot]] = {}
         self.rounds = 0
         self._busy = False
         self._since = 0
@@ -197,6 +200,10 @@ class Pipeline:
     def _snapshots(
         self, translation: Translation, nodes: Sequence[Node], *, stamp: float | None
     ) -> dict[Node, Snapshot]:
+        """Snapshots of `nodes`; nodes sharing one view (instances of a service, which
+        translation gives the very same resources object) share one snapshot."""
+        if self._built_for is not translation:
+            self._built_for, self._built = translation, {}
         out: dict[Node, Snapshot] = {}
         with self.cache.builder() as builder:
             for node in nodes:
@@ -206,5 +213,12 @@ class Pipeline:
                 except Exception as exc:  # one node's failure must not stop the others
                     log.error("node %s keeps its last configuration: %s", node.id, exc)
                     continue
-                out[node] = builder.snapshot(resources.resources, stamp=stamp)
+                known = self._built.get(id(resources.resources))
+                if known is None or known[0] is not resources.resources:
+                    known = (
+                        resources.resources,
+                        builder.snapshot(resources.resources, stamp=stamp),
+                    )
+                    self._built[id(resources.resources)] = known
+                out[node] = known[1]
         return out

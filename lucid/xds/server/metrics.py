@@ -57,6 +57,7 @@ class XdsMetrics:
             buckets=_SECONDS,
             registry=registry,
         )
+        self._children: dict[TypeUrl, tuple[Counter, Histogram, Counter, Counter]] = {}
         self.rounds = Counter(
             "lucid_xds_push_rounds", "Pipeline rounds, by outcome", ["outcome"], registry=registry
         )
@@ -69,16 +70,30 @@ class XdsMetrics:
     def disconnected(self, stream: StreamStatus) -> None:
         self.streams.labels(stream.transport).dec()
 
+    def _of(self, type_url: TypeUrl) -> tuple[Counter, Histogram, Counter, Counter]:
+        """The labelled children of one type (looked up once: pushes are frequent)."""
+        found = self._children.get(type_url)
+        if found is None:
+            short = _short(type_url)
+            found = self._children[type_url] = (
+                self.pushes.labels(short),
+                self.push_size.labels(short),
+                self.acks.labels(short),
+                self.nacks.labels(short),
+            )
+        return found
+
     def sent(self, stream: StreamStatus, type_url: TypeUrl, size: int) -> None:
-        self.pushes.labels(_short(type_url)).inc()
-        self.push_size.labels(_short(type_url)).observe(size)
+        pushes, push_size, _, _ = self._of(type_url)
+        pushes.inc()
+        push_size.observe(size)
 
     def accepted(
         self, stream: StreamStatus, type_url: TypeUrl, version: str, stamp: float | None
     ) -> None:
-        self.acks.labels(_short(type_url)).inc()
+        self._of(type_url)[2].inc()
         if stamp is not None:
             self.convergence.observe(max(0.0, time.monotonic() - stamp))
 
     def rejected(self, stream: StreamStatus, type_url: TypeUrl, version: str, error: str) -> None:
-        self.nacks.labels(_short(type_url)).inc()
+        self._of(type_url)[3].inc()

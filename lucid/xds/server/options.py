@@ -47,5 +47,10 @@ class XdsOptions:
                 int(self.min_client_ping_interval_s * 1000),
             ),
             ("grpc.http2.max_ping_strikes", 2),
+            # Streams that arrive faster than the loop starts handlers wait in gRPC core;
+            # past its default of 1,000 waiting it cancels them, so a thousand proxies
+            # reconnecting at once (a control-plane restart) would be turned away.
+            ("grpc.server.max_pending_requests", self.max_concurrent_rpcs),
+            ("grpc.server.max_pending_requests_hard_limit", self.max_concurrent_rpcs),
             ("grpc.so_reuseport", 0),
         ]
