@@ -176,16 +176,22 @@ class Pipeline:
         else:
             self.loader.apply(changes)
         translation = Translation(self._state(), previous=self.translation)
+        affected = translation.affected_services()
+        if affected is not None:
+            # Every other node's view is unchanged (the same object): keep its snapshot.
+            nodes = [node for node in nodes if node.service in affected]
         return translation, self._snapshots(translation, nodes, stamp=stamp)
 
     def _state(self) -> MeshState:
         inputs = self.loader.inputs()
+        previous = self.translation.state if self.translation is not None else None
         state = build_state(
             inputs.registrations,
             inputs.sidecars,
             inputs.traffic,
             inputs.security,
             statuses=inputs.statuses,
+            previous=previous,  # unchanged services keep their objects: O(1) comparison
         )
         if self.ca is None:
             return state
