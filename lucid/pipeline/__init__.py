@@ -67,5 +67,6 @@ def build_xds(
     pipeline = Pipeline(
         store, cache, ca=ca, metrics=metrics, debounce=debounce, renew_interval=renew_interval
     )
+    events.blame = pipeline.culprits
     server = XdsServer(cache, proxies, options or XdsOptions())
     return XdsParts(cache, proxies, metrics, events, pipeline, server)

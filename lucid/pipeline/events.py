@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -83,20 +84,56 @@ def config_event(outcome: Outcome) -> Write:
     return Write("create", COLLECTION, event_id, document)
 
 
+MAX_REJECTIONS = 10
+
+
+def rejected_status(
+    collection: str, key: str, document: dict[str, Any], rejections: list[Outcome]
+) -> Write:
+    """The policy document with the proxies' rejections in its `status` (newest first, at
+    most MAX_REJECTIONS). Re-applying the policy replaces the document and so clears it."""
+    status = document.get("status")
+    earlier = status.get("rejections", []) if isinstance(status, dict) else []
+    newest = [
+        {
+            "node": o.node.id,
+            "type": SHORT_NAMES.get(o.type_url, o.type_url),
+            "version": o.version,
+            "error": o.error,
+            "at": _stamp(o.at),
+        }
+        for o in reversed(rejections)
+    ]
+    updated = {
+        **document,
+        "status": {"config": "rejected", "rejections": (newest + earlier)[:MAX_REJECTIONS]},
+    }
+    return Write("put", collection, key, updated)
+
+
 class ConfigEvents:
     """A `StatusHook` that batches events into the store; also a component (run/stop)."""
 
     name = "xds-events"
 
     def __init__(
-        self, store: Store, *, flush_interval: float = 1.0, max_pending: int = 100_000
+        self,
+        store: Store,
+        *,
+        flush_interval: float = 1.0,
+        max_pending: int = 100_000,
+        blame: Callable[[Node], Sequence[tuple[str, str]]] | None = None,
     ) -> None:
         self.store = store
+        # Which policy documents a node's rejected configuration came from (the pipeline
+        # knows); each gets the rejection in its `status`, for `lucid get` to show.
+        self.blame = blame
         self.flush_interval = flush_interval
         self.max_pending = max_pending
         self.dropped = 0
         self._accepted: dict[tuple[int, TypeUrl], Outcome] = {}
         self._rejected: list[Outcome] = []
+        self._blamed: dict[tuple[str, str], list[Outcome]] = {}
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -128,11 +165,13 @@ class ConfigEvents:
         self._wake.set()
 
     def rejected(self, stream: StreamStatus, type_url: TypeUrl, version: str, error: str) -> None:
-        self._rejected.append(
-            Outcome(
-                REJECTED, stream.node, stream.transport, type_url, version, error, datetime.now(UTC)
-            )
+        outcome = Outcome(
+            REJECTED, stream.node, stream.transport, type_url, version, error, datetime.now(UTC)
         )
+        self._rejected.append(outcome)
+        if self.blame is not None:
+            for document in self.blame(stream.node):
+                self._blamed.setdefault(document, []).append(outcome)
         self._wake.set()
 
     # component
@@ -149,15 +188,21 @@ class ConfigEvents:
         self._stopping = True
         self._wake.set()
 
-    def _write(self, outcomes: list[Outcome]) -> None:
-        self.store.write(writes=[config_event(o) for o in outcomes])
+    def _write(self, outcomes: list[Outcome], blamed: dict[tuple[str, str], list[Outcome]]) -> None:
+        writes = [config_event(o) for o in outcomes]
+        for (collection, key), rejections in sorted(blamed.items()):
+            record = self.store.get(collection=collection, key=key)
+            if record is not None:
+                writes.append(rejected_status(collection, key, record.document, rejections))
+        self.store.write(writes=writes)
 
     async def flush(self) -> None:
         outcomes = [*self._rejected, *self._accepted.values()]
-        self._rejected, self._accepted = [], {}
+        blamed = self._blamed
+        self._rejected, self._accepted, self._blamed = [], {}, {}
         if not outcomes:
             return
         try:
-            await asyncio.to_thread(self._write, outcomes)
+            await asyncio.to_thread(self._write, outcomes, blamed)
         except StoreError as exc:
             log.warning("could not write %d config event(s): %s", len(outcomes), exc)

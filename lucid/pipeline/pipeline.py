@@ -26,7 +26,7 @@ from types import MappingProxyType
 
 from lucid.ca import CertificateAuthority
 from lucid.pipeline.debounce import DebounceConfig, Debouncer
-from lucid.pipeline.loader import Loader, relevant
+from lucid.pipeline.loader import POLICIES, Loader, relevant
 from lucid.store import Change, Store
 from lucid.store.feed import follow
 from lucid.translators.mesh import Resources, Translation
@@ -61,6 +61,9 @@ class Pipeline:
         self.loader = Loader(store)
         self.debouncer: Debouncer[Change] = Debouncer(debounce or DebounceConfig())
         self.translation: Translation | None = None
+        # Policy documents (collection, key) whose change last altered each service's
+        # nodes: a NACK from one of them is laid at their door (`culprits`).
+        self._culprits: dict[str, tuple[tuple[str, str], ...]] = {}
         # Snapshots built from `_built_for`, by the identity of the node view they hold.
         self._built_for: Translation | None = None
         self._built: dict[int, tuple[Resources, Snapshot]] = {}
@@ -177,10 +180,30 @@ class Pipeline:
             self.loader.apply(changes)
         translation = Translation(self._state(), previous=self.translation)
         affected = translation.affected_services()
+        self._remember_culprits(changes, affected, translation)
         if affected is not None:
             # Every other node's view is unchanged (the same object): keep its snapshot.
             nodes = [node for node in nodes if node.service in affected]
         return translation, self._snapshots(translation, nodes, stamp=stamp)
+
+    def _remember_culprits(
+        self,
+        changes: Sequence[Change],
+        affected: frozenset[str] | None,
+        translation: Translation,
+    ) -> None:
+        policies = tuple(
+            sorted({(c.collection, c.key) for c in changes if c.collection == POLICIES})
+        )
+        if not policies:
+            return
+        services = affected if affected is not None else translation.state.services.keys()
+        for service in services:
+            self._culprits[service] = policies
+
+    def culprits(self, node: Node) -> tuple[tuple[str, str], ...]:
+        """The policy documents whose change last altered what `node` receives."""
+        return self._culprits.get(node.service, ())
 
     def _state(self) -> MeshState:
         inputs = self.loader.inputs()
