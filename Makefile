@@ -26,7 +26,9 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/translate.py
 	$(BIN)/python benchmarks/ads_load.py
+	$(BIN)/python benchmarks/health.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .mypy_cache .ruff_cache .pytest_cache
