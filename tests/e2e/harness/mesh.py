@@ -69,7 +69,7 @@ def default_health_check(protocol: str) -> dict[str, Any]:
         "failureThreshold": 10,
     }
     if protocol.startswith("grpc"):
-        check["grpcCheck"] = {"service": ""}
+        check["grpcCheck"] = {"service": "", "timeout": 2}
     else:
         check["httpCheck"] = {"method": "GET"}
     return check
