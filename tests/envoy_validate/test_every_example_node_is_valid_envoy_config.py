@@ -22,8 +22,9 @@ from lucid.models import SecurityPolicy, ServiceRegistration, SidecarConfigurati
 from lucid.render import bootstrap, find_node, mesh_state, render_node
 from lucid.translators.mesh import NodeResources
 from lucid.xds.resources import LISTENER
-from tests.builders import EVERY_FEATURE_NODES, endpoint, every_feature_mesh, instance
+from tests.builders import endpoint, instance
 from tests.envoy_validate.conftest import envoy_validate, validate_all
+from tests.every_feature_mesh import EVERY_FEATURE_NODES, every_feature_mesh
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MANIFESTS = load_paths([str(EXAMPLES)])
