@@ -26,7 +26,7 @@ caller's sidecar owns request timeouts and retries.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -210,3 +210,62 @@ def app_route(name: str, match: rc.RouteMatch, cluster: str) -> rc.Route:
 
 def has_rate_limits(routes: list[rc.Route]) -> bool:
     return any(RATE_LIMIT_FILTER in route.typed_per_filter_config for route in routes)
+
+
+def _path_header(match: rc.RouteMatch) -> rc.HeaderMatcher | None:
+    """A route match's path condition as a `:path` header matcher, so it can be added to
+    another route's match (`:path` carries the query string, hence the optional tail)."""
+    kind = match.WhichOneof("path_specifier")
+    if kind == "prefix":
+        if match.prefix in ("", "/"):
+            return None
+        return rc.HeaderMatcher(
+            name=":path", string_match=string_pb2.StringMatcher(prefix=match.prefix)
+        )
+    if kind == "path":
+        pattern = re.escape(match.path) + r"(\?.*)?"
+    elif kind == "safe_regex":
+        pattern = f"(?:{match.safe_regex.regex})" + r"(\?.*)?"
+    else:
+        return None
+    return rc.HeaderMatcher(
+        name=":path",
+        string_match=string_pb2.StringMatcher(safe_regex=regex_pb2.RegexMatcher(regex=pattern)),
+    )
+
+
+def edge_limited(state: MeshState, service: str, table: Sequence[rc.Route]) -> list[rc.Route]:
+    """A gateway's edge routes with its rate limits: for each rate-limit rule (highest
+    priority first) a copy of every route narrowed to the rule's conditions and carrying
+    its token bucket, then the routes themselves. Edge callers are anonymous, so rules
+    whose conditions name a source do not apply there."""
+    sidecar = state.sidecar_of_service(service)
+    if sidecar is None:
+        return list(table)
+    limited: list[rc.Route] = []
+    for policy in _ordered(sidecar):
+        if policy.type != "rate-limit" or not _applies(state, service, policy):
+            continue
+        if policy.conditions is not None and policy.conditions.source not in (None, "*"):
+            continue
+        for index, rule in enumerate(policy.rules):
+            if not isinstance(rule, PolicyRateLimitRule):
+                continue
+            if rule.match is not None and rule.match.body is not None:
+                continue  # notes.py: the body is never seen
+            narrow = _match(state, policy, rule.match)
+            if narrow is None:
+                continue
+            path = _path_header(narrow)
+            limit = pack(
+                local_rate_limit(rule.parameters, f"edge_rate_limit_{policy.policyId}_{index}")
+            )
+            for route in table:
+                copy = rc.Route()
+                copy.CopyFrom(route)
+                copy.name = f"{route.name}|rate-limit|{policy.policyId}|{index}"
+                copy.match.headers.extend([*narrow.headers, *([path] if path else [])])
+                copy.match.query_parameters.extend(narrow.query_parameters)
+                copy.typed_per_filter_config[RATE_LIMIT_FILTER].CopyFrom(limit)
+                limited.append(copy)
+    return [*limited, *table]

@@ -54,6 +54,7 @@ from lucid.translators.node import (
     edge_route_name,
     outbound_route_name,
 )
+from lucid.translators.ratelimit import edge_limited
 from lucid.translators.route_actions import Entry, Forward, Timeouts, Unavailable, split_url
 from lucid.translators.route_match import EVERYTHING, match_of, merge
 from lucid.translators.sources import Source, facts_of, index_of, source
@@ -216,7 +217,8 @@ def route_configurations(state: MeshState, node: Node) -> Sequence[route_pb2.Rou
         )
     ]
     if node.is_gateway:
-        edge = rc.VirtualHost(name="edge", domains=[CATCH_ALL], routes=table or [])
+        edge_routes = edge_limited(state, node.service, table or [])
+        edge = rc.VirtualHost(name="edge", domains=[CATCH_ALL], routes=edge_routes)
         result.append(
             route_pb2.RouteConfiguration(
                 name=edge_route_name(node.service),
