@@ -27,6 +27,10 @@ from tests.e2e.harness.processes import wait_until
 
 CALLER_ID = "spiffe://lucid.mesh/plane/ops/service/api-gateway"
 SPLIT_REQUESTS = 300
+# api-gateway's own rate-limit-api-calls (burst 200, 100 a second) guards /api/* at the
+# edge: the checks pace themselves under it, and `edge_rate_limit` then goes past it.
+EDGE_PACE_S = 1 / 80
+EDGE_BURST_REQUESTS = 400
 CANARY_SHARE = 0.10  # traffic.yaml gateway-to-chain-canary: 90 / 10
 RATE_LIMIT_REQUESTS = 120  # tron-payment-service payment-rate-limit: burst 50, 600 a minute
 MIRROR_REQUESTS = 40
@@ -51,7 +55,10 @@ def within_five_sigma(count: int, total: int, share: float) -> bool:
 
 def split_and_mtls(demo: DemoMesh, edge: httpx.Client) -> list[Row]:
     """GET /api/v1/blocks/N at the edge: the canary split, and mTLS at blockchain-core."""
-    answers = [edge.get(f"/api/v1/blocks/{n}") for n in range(SPLIT_REQUESTS)]
+    answers = []
+    for n in range(SPLIT_REQUESTS):
+        answers.append(edge.get(f"/api/v1/blocks/{n}"))
+        time.sleep(EDGE_PACE_S)
     landed = Counter(a.headers.get("x-app-instance", f"HTTP {a.status_code}") for a in answers)
     canary = landed["blockchain-core-canary-01"]
     stable = landed["blockchain-core-01"] + landed["blockchain-core-02"]
@@ -117,6 +124,22 @@ def rate_limit(demo: DemoMesh, edge: httpx.Client) -> Row:
         statuses[200] + statuses[429] == RATE_LIMIT_REQUESTS
         and statuses[429] > 0
         and reached == statuses[200],
+    )
+
+
+def edge_rate_limit(edge: httpx.Client) -> Row:
+    """A burst past the gateway's own limit: the edge answers 429 once the bucket is dry."""
+    started = time.monotonic()
+    answers = [edge.get(f"/api/v1/blocks/{n}") for n in range(EDGE_BURST_REQUESTS)]
+    took = time.monotonic() - started
+    statuses = Counter(a.status_code for a in answers)
+    headed = all("x-ratelimit-limit" in a.headers for a in answers if a.status_code == 429)
+    return Row(
+        "edge rate limit",
+        "api-gateway sidecar rate-limit-api-calls",
+        f"{EDGE_BURST_REQUESTS} GETs in {took:.1f} s: {statuses[200]} x 200, "
+        f"{statuses[429]} x 429 with x-ratelimit headers",
+        statuses[200] + statuses[429] == EDGE_BURST_REQUESTS and statuses[429] > 0 and headed,
     )
 
 
@@ -221,6 +244,8 @@ def drive(demo: DemoMesh, progress: Callable[[str], None]) -> list[Row]:
             redirect(demo),
             mirror(demo, edge),
         ]
+        progress("a burst past the gateway's own rate limit")
+        rows.append(edge_rate_limit(edge))
     progress(f"waiting for the request the {SESSION_TIMEOUT_S} s timeout cuts off")
     rows.append(slow.row())
     return rows
