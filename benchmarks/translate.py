@@ -29,30 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.meshgen import generate
 from lucid.models import TrafficPolicy
+from lucid.render import sidecar_nodes
 from lucid.translators.mesh import Translation
 from lucid.translators.node import Node
-from lucid.translators.state import Identity, MeshState, build_state
+from lucid.translators.state import Identity, build_state
 
 PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 TARGET_FULL_MS = 500.0
 TARGET_INCREMENTAL_MS = 10.0
-
-
-def nodes_of(state: MeshState) -> list[Node]:
-    return [
-        Node(
-            id=instance.instance_id or instance.service_id,
-            service=name,
-            service_id=instance.service_id,
-            plane=instance.plane,
-            cluster=instance.cluster,
-            app_port=instance.port + 1,
-            inbound_port=instance.port,
-            edge_port=10000 if instance.cluster == "api-gateway" else None,
-        )
-        for name, service in state.services.items()
-        for instance in service.instances
-    ]
 
 
 class Serializer:
@@ -110,7 +94,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ms_state, state = timed(
             lambda: build_state(registrations, sidecars, traffic, security, **extra)
         )
-        nodes = nodes_of(state)
+        nodes = sidecar_nodes(state)
         translation = Translation(state)
         ms_translate, _ = timed(lambda: [translation.node(n) for n in nodes])  # noqa: B023
         serializer = Serializer()

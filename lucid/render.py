@@ -37,7 +37,7 @@ from lucid.errors import ErrorCode, LucidError
 from lucid.models import SecurityPolicy, ServiceRegistration, SidecarConfiguration, TrafficPolicy
 from lucid.translators.mesh import NodeResources, check_consistency, translate_node
 from lucid.translators.node import DEFAULT_OUTBOUND_PORT, Node
-from lucid.translators.state import MeshState, build_state
+from lucid.translators.state import Instance, MeshState, build_state
 from lucid.xds.resources import ADS_ORDER, CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET, SHORT_NAMES
 
 ADMIN_ADDRESS, ADMIN_PORT = "127.0.0.1", 9901
@@ -119,10 +119,23 @@ def find_node(
             "give --app-port",
             details={"field": "--app-port", "value": None},
         )
+    return sidecar_node(
+        instance, app_port=app_port, edge_port=edge_port, outbound_port=outbound_port
+    )
+
+
+def sidecar_node(
+    instance: Instance,
+    *,
+    app_port: int | None = None,
+    edge_port: int | None = None,
+    outbound_port: int = DEFAULT_OUTBOUND_PORT,
+) -> Node:
+    """The sidecar node of a registered instance, with `find_node`'s port defaults."""
     if edge_port is None and instance.cluster == GATEWAY_CLUSTER:
         edge_port = DEFAULT_EDGE_PORT
     return Node(
-        id=node_id,
+        id=instance.instance_id or instance.service_id,
         service=instance.registration.serviceName,
         service_id=instance.service_id,
         plane=instance.plane,
@@ -132,6 +145,11 @@ def find_node(
         outbound_port=outbound_port,
         edge_port=edge_port,
     )
+
+
+def sidecar_nodes(state: MeshState) -> list[Node]:
+    """One sidecar node per registered instance, with the default ports."""
+    return [sidecar_node(i) for service in state.services.values() for i in service.instances]
 
 
 def render_node(state: MeshState, node: Node) -> NodeResources:

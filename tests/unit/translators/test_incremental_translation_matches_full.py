@@ -15,26 +15,10 @@ import random
 import pytest
 
 from benchmarks.meshgen import generate
+from lucid.render import sidecar_nodes
 from lucid.translators.mesh import Translation
 from lucid.translators.node import Node
 from lucid.translators.state import Identity, MeshState, build_state
-
-
-def nodes_of(state: MeshState) -> list[Node]:
-    return [
-        Node(
-            id=i.instance_id or i.service_id,
-            service=name,
-            service_id=i.service_id,
-            plane=i.plane,
-            cluster=i.cluster,
-            app_port=i.port + 1,
-            inbound_port=i.port,
-            edge_port=10000 if i.cluster == "api-gateway" else None,
-        )
-        for name, service in state.services.items()
-        for i in service.instances
-    ]
 
 
 def serialized(translation: Translation, nodes: list[Node]) -> dict[str, dict[str, bytes]]:
@@ -147,12 +131,12 @@ def test_every_change_gives_the_same_bytes_as_a_full_translation(seed):
     world = World(random.Random(seed))
     state = world.state(None)
     translation = Translation(state)
-    serialized(translation, nodes_of(state))
+    serialized(translation, sidecar_nodes(state))
     for step in range(30):
         kind = world.change()
         state = world.state(translation.state)
         incremental = Translation(state, previous=translation)
-        nodes = nodes_of(state)
+        nodes = sidecar_nodes(state)
 
         assert serialized(incremental, nodes) == serialized(Translation(state), nodes), (
             f"step {step}: {kind}"
@@ -164,7 +148,7 @@ def test_an_unchanged_state_reuses_every_node_view():
     world = World(random.Random(9))
     state = world.state(None)
     first = Translation(state)
-    nodes = nodes_of(state)
+    nodes = sidecar_nodes(state)
     before = {n: first.node(n) for n in nodes}
 
     again = Translation(world.state(state), previous=first)
