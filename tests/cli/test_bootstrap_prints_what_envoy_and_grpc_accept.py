@@ -5,16 +5,14 @@ through the REST API and the xDS address the server reports, and flags win."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.cli.conftest import Run
-from tests.e2e.harness.processes import ROOT
+from tests.e2e.harness.envoy import validate_config
 
-ENVOY = ROOT / ".venv" / "bin" / "envoy"
 REGISTRATION = """\
 apiVersion: lucid.mesh/v1
 kind: ServiceRegistration
@@ -33,12 +31,7 @@ spec:
 def envoy_accepts(bootstrap: str, tmp_path: Path) -> None:
     path = tmp_path / "bootstrap.yaml"
     path.write_text(bootstrap)
-    done = subprocess.run(
-        [str(ENVOY), "--mode", "validate", "-c", str(path), "--use-dynamic-base-id"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = validate_config(path, log_level="info", timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -9,7 +9,6 @@ name Envoy resolves only when it runs, so validation needs no DNS).
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +16,8 @@ import pytest
 import yaml
 
 from tests.compose.conftest import ROOT, SETUP_SCRIPT
+from tests.e2e.harness.envoy import validate_config
 from tests.e2e.harness.lucid import LucidServer, runner, start_lucid_server
-from tests.e2e.harness.processes import ENVOY
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +47,5 @@ def test_every_boot_line_prints_a_bootstrap_envoy_accepts(
         assert bootstrap["node"]["id"] == instance
         path = tmp_path / f"{instance}.json"
         path.write_text(json.dumps(bootstrap))
-        verdict = subprocess.run(
-            [str(ENVOY), "--mode", "validate", "--use-dynamic-base-id", "-c", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        verdict = validate_config(path, log_level="info")
         assert verdict.returncode == 0, f"{instance}: {verdict.stdout}{verdict.stderr}"

@@ -9,32 +9,18 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-ENVOY = Path(sys.executable).parent / "envoy"
+from tests.e2e.harness.envoy import validate_config
+
 WORKERS = 2
 
 
 def envoy_validate(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            str(ENVOY),
-            "--mode",
-            "validate",
-            "--use-dynamic-base-id",
-            "-c",
-            str(path),
-            "--log-level",
-            "warn",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return validate_config(path)
 
 
 def validate_all(

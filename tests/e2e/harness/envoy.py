@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,3 +258,24 @@ def runner_from_env() -> EnvoyRunner:
             raise RuntimeError(f"{RUNNER_ENV}=docker, but {reason}")
         return DockerRunner()
     return LocalRunner()
+
+
+def validate_config(
+    path: Path, *, log_level: str = "warn", timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`envoy --mode validate` on a bootstrap file: does the real Envoy accept it?"""
+    return subprocess.run(
+        [
+            str(ENVOY),
+            "--mode",
+            "validate",
+            "--use-dynamic-base-id",
+            "-c",
+            str(path),
+            "--log-level",
+            log_level,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

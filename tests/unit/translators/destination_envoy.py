@@ -32,6 +32,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from lucid.translators.node import IDENTITY_SECRET, TRUST_SECRET
+from tests.e2e.harness.envoy import validate_config
 
 ENVOY = Path(sys.executable).parent / "envoy"
 HCM_TYPE = (
@@ -140,21 +141,7 @@ def static_bootstrap(
 def validate(bootstrap: dict[str, Any], folder: Path) -> subprocess.CompletedProcess[str]:
     path = folder / "bootstrap.json"
     path.write_text(json.dumps(bootstrap, indent=2))
-    return subprocess.run(
-        [
-            str(ENVOY),
-            "--mode",
-            "validate",
-            "--use-dynamic-base-id",
-            "-c",
-            str(path),
-            "--log-level",
-            "error",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return validate_config(path, log_level="error", timeout=60)
 
 
 def free_port() -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,8 +28,8 @@ from tests.builders import (
     sidecar_for,
     timeout_config,
 )
+from tests.e2e.harness.envoy import validate_config
 
-ENVOY = Path(sys.executable).parent / "envoy"
 ALGORITHMS = ["round-robin", "least-connections", "random", "weighted", "consistent-hash"]
 
 
@@ -140,21 +139,7 @@ def static_bootstrap(state) -> dict:
 def validate(bootstrap: dict, folder: Path) -> subprocess.CompletedProcess[str]:
     path = folder / "bootstrap.json"
     path.write_text(json.dumps(bootstrap, indent=2))
-    return subprocess.run(
-        [
-            str(ENVOY),
-            "--mode",
-            "validate",
-            "--use-dynamic-base-id",
-            "-c",
-            str(path),
-            "--log-level",
-            "warn",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return validate_config(path, timeout=60)
 
 
 def test_envoy_validates_clusters_with_every_feature(mesh, ca_file, tmp_path):
