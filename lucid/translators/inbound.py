@@ -103,7 +103,7 @@ def http_filters(
         filters.append(jwt)
     filters.extend(rbac_filters(state, rules, caller))
     cluster = local_app_cluster_name(node.app_port or 0)
-    if has_rate_limits(list(policy_routes(state, node.service, cluster))):
+    if has_rate_limits(policy_routes(state, node.service, cluster)):
         filters.append(rate_limit_filter())
     return filters
 
@@ -202,10 +202,25 @@ def inbound_route_configuration(
 
 
 def local_app_cluster(state: MeshState, node: Node) -> cluster_pb2.Cluster | None:
-    """`inbound|<appPort>`: STATIC 127.0.0.1:appPort, HTTP/2 for grpc services."""
+    """`inbound|<appPort>`: STATIC 127.0.0.1:appPort, HTTP/2 for grpc services.
+
+    It depends on nothing but the port, the protocol and the connection limit, so services
+    that agree on those share one message (built, checked and serialized once)."""
     if node.app_port is None or node.inbound_port is None:
         return None
-    name = local_app_cluster_name(node.app_port)
+    service = state.service(node.service)
+    grpc = service is not None and service.primary.protocol in ("grpc", "grpcs")
+    limit = connection_limit(state, node.service)
+    key = ("local app cluster", node.app_port, grpc, limit)
+    found = state._memo.get(key)
+    if found is None:
+        found = state._memo[key] = _local_app_cluster(node.app_port, grpc, limit)
+    assert isinstance(found, cluster_pb2.Cluster)
+    return found
+
+
+def _local_app_cluster(app_port: int, grpc: bool, limit: int | None) -> cluster_pb2.Cluster:
+    name = local_app_cluster_name(app_port)
     cluster = cluster_pb2.Cluster(
         name=name,
         type=cluster_pb2.Cluster.STATIC,
@@ -217,7 +232,7 @@ def local_app_cluster(state: MeshState, node: Node) -> cluster_pb2.Cluster | Non
                     lb_endpoints=[
                         endpoint_components_pb2.LbEndpoint(
                             endpoint=endpoint_components_pb2.Endpoint(
-                                address=_address(LOCAL_APP_ADDRESS, node.app_port)
+                                address=_address(LOCAL_APP_ADDRESS, app_port)
                             )
                         )
                     ]
@@ -225,9 +240,8 @@ def local_app_cluster(state: MeshState, node: Node) -> cluster_pb2.Cluster | Non
             ],
         ),
     )
-    service = state.service(node.service)
     options = http_protocol_options_pb2.HttpProtocolOptions()
-    if service is not None and service.primary.protocol in ("grpc", "grpcs"):
+    if grpc:
         options.explicit_http_config.http2_protocol_options.CopyFrom(
             protocol_pb2.Http2ProtocolOptions()
         )
@@ -236,7 +250,6 @@ def local_app_cluster(state: MeshState, node: Node) -> cluster_pb2.Cluster | Non
             protocol_pb2.Http1ProtocolOptions()
         )
     cluster.typed_extension_protocol_options[HTTP_PROTOCOL_OPTIONS].CopyFrom(pack(options))
-    limit = connection_limit(state, node.service)
     if limit is not None:
         cluster.circuit_breakers.thresholds.append(
             circuit_breaker_pb2.CircuitBreakers.Thresholds(

@@ -152,13 +152,20 @@ def _ordered(sidecar: SidecarConfiguration) -> list[SidecarPolicy]:
     )
 
 
-def policy_routes(state: MeshState, service: str, cluster: str) -> Iterator[rc.Route]:
+def policy_routes(state: MeshState, service: str, cluster: str) -> tuple[rc.Route, ...]:
     """Rate-limit and redirect routes of `service`'s sidecar, highest priority first; when
-    there are any, the health-check routes before them."""
-    routes = list(_policy_routes(state, service, cluster))
-    if routes:
-        yield from _health_routes(state, service, cluster)
-    yield from routes
+    there are any, the health-check routes before them. Built once per state: the inbound
+    listener (which needs to know whether any route limits) and the inbound route
+    configuration both read them, and copy them."""
+    key = ("policy routes", service, cluster)
+    found = state._memo.get(key)
+    if found is None:
+        routes = list(_policy_routes(state, service, cluster))
+        if routes:
+            routes[:0] = _health_routes(state, service, cluster)
+        found = state._memo[key] = tuple(routes)
+    assert isinstance(found, tuple)
+    return found
 
 
 def _health_routes(state: MeshState, service: str, cluster: str) -> list[rc.Route]:
@@ -208,7 +215,7 @@ def app_route(name: str, match: rc.RouteMatch, cluster: str) -> rc.Route:
     )
 
 
-def has_rate_limits(routes: list[rc.Route]) -> bool:
+def has_rate_limits(routes: Sequence[rc.Route]) -> bool:
     return any(RATE_LIMIT_FILTER in route.typed_per_filter_config for route in routes)
 
 

@@ -63,11 +63,20 @@ def identity_secret(
 
 def trust_secret(state: MeshState, own: MTLSConfig | None) -> secret_pb2.Secret | None:
     if own is not None and own.certAuthority is not None:
-        trusted = data_source(own.certAuthority)
-    elif state.trust_bundle is not None:
-        trusted = base_pb2.DataSource(inline_string=state.trust_bundle)
-    else:
+        return _trust(data_source(own.certAuthority))
+    if state.trust_bundle is None:
         return None
+    # The mesh bundle: one message for every node that trusts it.
+    found = state._memo.get("mesh trust secret")
+    if found is None:
+        found = state._memo["mesh trust secret"] = _trust(
+            base_pb2.DataSource(inline_string=state.trust_bundle)
+        )
+    assert isinstance(found, secret_pb2.Secret)
+    return found
+
+
+def _trust(trusted: base_pb2.DataSource) -> secret_pb2.Secret:
     return secret_pb2.Secret(
         name=TRUST_SECRET,
         validation_context=common_pb2.CertificateValidationContext(trusted_ca=trusted),
