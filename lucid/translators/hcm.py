@@ -203,9 +203,18 @@ def tracing_clusters(sidecar: SidecarConfiguration | None) -> list[cluster_pb2.C
     return [result]
 
 
+@functools.cache
 def router_filter() -> hcm_pb2.HttpFilter:
-    """The terminal filter; typed, because gRPC proxyless clients require it."""
+    """The terminal filter; typed, because gRPC proxyless clients require it. Built once:
+    an HCM copies it."""
     return hcm_pb2.HttpFilter(name=ROUTER_FILTER, typed_config=pack(router_pb2.Router()))
+
+
+@functools.cache
+def _ads() -> config_source_pb2.ConfigSource:
+    return config_source_pb2.ConfigSource(
+        ads=config_source_pb2.AggregatedConfigSource(), resource_api_version=config_source_pb2.V3
+    )
 
 
 def http_connection_manager(
@@ -230,12 +239,7 @@ def http_connection_manager(
     )
     if route_config_name is not None:
         manager.rds.route_config_name = route_config_name
-        manager.rds.config_source.CopyFrom(
-            config_source_pb2.ConfigSource(
-                ads=config_source_pb2.AggregatedConfigSource(),
-                resource_api_version=config_source_pb2.V3,
-            )
-        )
+        manager.rds.config_source.CopyFrom(_ads())
     else:
         assert route_config is not None
         manager.route_config.CopyFrom(route_config)

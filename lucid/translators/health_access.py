@@ -30,6 +30,7 @@ dropped).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final
 
@@ -84,40 +85,45 @@ def _exact(value: str) -> string_pb2.StringMatcher:
     return string_pb2.StringMatcher(exact=value)
 
 
-def control_plane_headers(identity: str, *, mtls: bool) -> list[rc.HeaderMatcher]:
-    """Route-level test for the control-plane caller `identity` (module docstring)."""
+@functools.cache
+def control_plane_headers(identity: str, *, mtls: bool) -> tuple[rc.HeaderMatcher, ...]:
+    """Route-level test for the control-plane caller `identity` (module docstring). Built
+    once; callers copy the matchers into their routes."""
     if mtls:
         regex = regex_pb2.RegexMatcher(regex=f"(?:.*;)?URI={re.escape(identity)}(?:;.*)?")
-        return [
+        return (
             rc.HeaderMatcher(
                 name=CLIENT_CERT_HEADER, string_match=string_pb2.StringMatcher(safe_regex=regex)
-            )
-        ]
-    return [
+            ),
+        )
+    return tuple(
         rc.HeaderMatcher(name=name, present_match=True, invert_match=True)
         for name in (SOURCE_HEADER, SOURCE_PLANE_HEADER)
-    ]
+    )
 
 
 def health_route_matches(
     state: MeshState, service: str
-) -> list[tuple[HealthRequest, rc.RouteMatch]]:
+) -> tuple[tuple[HealthRequest, rc.RouteMatch], ...]:
     """One route match per health-check request of `service`, from the health checker
-    (built once per state; callers copy them into their routes)."""
-    key = ("health routes", service)
-    found = state._memo.get(key)
-    if found is None:
-        mtls = mtls_of(state, service) is not None
-        caller = control_plane_headers(HEALTH_CHECKER_ID, mtls=mtls)
-        built: list[tuple[HealthRequest, rc.RouteMatch]] = []
-        for method, path in health_requests(state, service):
-            match = rc.RouteMatch(path=path)
-            match.headers.append(rc.HeaderMatcher(name=":method", string_match=_exact(method)))
-            match.headers.extend(caller)
-            built.append(((method, path), match))
-        found = state._memo[key] = built
-    assert isinstance(found, list)
-    return found
+    (built once per distinct requests and mTLS setting; callers copy them into their
+    routes)."""
+    mtls = mtls_of(state, service) is not None
+    return _health_route_matches(health_requests(state, service), mtls)
+
+
+@functools.lru_cache(maxsize=256)
+def _health_route_matches(
+    requests: tuple[HealthRequest, ...], mtls: bool
+) -> tuple[tuple[HealthRequest, rc.RouteMatch], ...]:
+    caller = control_plane_headers(HEALTH_CHECKER_ID, mtls=mtls)
+    built: list[tuple[HealthRequest, rc.RouteMatch]] = []
+    for method, path in requests:
+        match = rc.RouteMatch(path=path)
+        match.headers.append(rc.HeaderMatcher(name=":method", string_match=_exact(method)))
+        match.headers.extend(caller)
+        built.append(((method, path), match))
+    return tuple(built)
 
 
 __all__ = [

@@ -97,15 +97,35 @@ def http_filters(
     state: MeshState, node: Node, rules: Access, caller: Caller
 ) -> list[hcm_pb2.HttpFilter]:
     """jwt_authn, RBAC (deny, allow), local_ratelimit: the destination-side HTTP filters."""
-    filters: list[hcm_pb2.HttpFilter] = []
-    jwt = jwt_filter(rules, caller)
-    if jwt is not None:
-        filters.append(jwt)
-    filters.extend(rbac_filters(state, rules, caller))
+    filters = list(_access_filters(state, rules, caller))
     cluster = local_app_cluster_name(node.app_port or 0)
     if has_rate_limits(policy_routes(state, node.service, cluster)):
         filters.append(rate_limit_filter())
     return filters
+
+
+def _access_filters(
+    state: MeshState, rules: Access, caller: Caller
+) -> tuple[hcm_pb2.HttpFilter, ...]:
+    """jwt_authn and RBAC, once per distinct input: services with the same rules, seen
+    from the same kind of caller, share them (HCMs copy them)."""
+    key = (
+        "access filters",
+        rules.rules,
+        rules.default_allow,
+        rules.enabled,
+        rules.providers,
+        caller,
+    )
+    found = state._memo.get(key)
+    if found is None:
+        jwt = jwt_filter(rules, caller)
+        found = state._memo[key] = (
+            *([jwt] if jwt is not None else []),
+            *rbac_filters(state, rules, caller),
+        )
+    assert isinstance(found, tuple)
+    return found
 
 
 def _listener(

@@ -17,7 +17,7 @@ route to nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from envoy.config.cluster.v3 import cluster_pb2
@@ -234,7 +234,19 @@ class Translation:
 
 def _shape(node: Node) -> Node:
     """The node without what no translator reads (its ids), so instances share a view."""
-    return replace(node, id="", service_id=None)
+    if not node.id and node.service_id is None:
+        return node
+    return Node(
+        id="",
+        service=node.service,
+        plane=node.plane,
+        cluster=node.cluster,
+        app_port=node.app_port,
+        inbound_port=node.inbound_port,
+        outbound_port=node.outbound_port,
+        edge_port=node.edge_port,
+        proxyless=node.proxyless,
+    )
 
 
 def resource_name(type_url: TypeUrl, message: Message) -> str:

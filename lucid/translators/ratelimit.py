@@ -45,7 +45,8 @@ from lucid.models.parameters import RateLimitParameters, RedirectParameters
 from lucid.models.rules import PolicyRateLimitRule, PolicyRedirectRule, PolicyRuleMatch
 from lucid.models.sidecar import SidecarConfiguration, SidecarPolicy
 from lucid.translators.clusters import duration_ms, pack
-from lucid.translators.health_access import health_route_matches
+from lucid.translators.health_access import health_requests, health_route_matches
+from lucid.translators.mtls import mtls_of
 from lucid.translators.node import SOURCE_HEADER
 from lucid.translators.route_match import EVERYTHING, Match, match_of, merge, route_match
 from lucid.translators.state import MeshState
@@ -169,8 +170,9 @@ def policy_routes(state: MeshState, service: str, cluster: str) -> tuple[rc.Rout
 
 
 def _health_routes(state: MeshState, service: str, cluster: str) -> list[rc.Route]:
-    """Built once per state (callers copy them into their route configurations)."""
-    key = ("health-check routes", service, cluster)
+    """Built once per distinct matches (callers copy them into their route configurations)."""
+    mtls = mtls_of(state, service) is not None
+    key = ("health-check routes", health_requests(state, service), mtls, cluster)
     found = state._memo.get(key)
     if found is None:
         found = state._memo[key] = [
