@@ -21,7 +21,7 @@ operators expect to see requests, and the cost is one line per request.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -201,6 +201,18 @@ def tracing_clusters(sidecar: SidecarConfiguration | None) -> list[cluster_pb2.C
     )
     result.typed_extension_protocol_options[HTTP_PROTOCOL_OPTIONS].CopyFrom(pack(options))
     return [result]
+
+
+def monitoring_key(sidecar: SidecarConfiguration | None, service: str) -> Hashable:
+    """Everything `http_connection_manager` reads from the sidecar (access logs, tracing):
+    listeners whose other inputs agree and whose keys are equal are the same message."""
+    logging = _monitoring(sidecar).logging or LoggingConfig()
+    logs = (logging.format, logging.level) if logging.enabled else None
+    config = _tracing_config(sidecar)
+    traced = None
+    if config is not None:
+        traced = (config.samplingRate, config.endpoint, service if config.endpoint else None)
+    return logs, traced
 
 
 @functools.cache

@@ -19,7 +19,7 @@ The edge listener of a gateway (`lucid-edge`, 0.0.0.0:edgePort) faces external c
 the same HTTP filters, but no mTLS and no connection limit; callers are anonymous there
 (no rule naming sources applies, no plane isolation, and the sidecar's
 `security.authentication` block is an inbound matter), and its routes come from the
-gateway's routing table (`edge_route_name`), built elsewhere.
+gateway's routing table (`EDGE_ROUTES`), built elsewhere.
 
 api-key is checked by the RBAC filter (the `apiKeys` header against its keys), not by
 `envoy.filters.http.api_key_auth`: Envoy 1.40 accepts that filter but marks it
@@ -29,7 +29,7 @@ not per caller and priority as the rules require.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Final
 
 from envoy.config.cluster.v3 import circuit_breaker_pb2, cluster_pb2
@@ -46,6 +46,7 @@ from envoy.extensions.transport_sockets.tls.v3 import tls_pb2
 from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2
 from google.protobuf import wrappers_pb2
 
+from lucid.models.sidecar import SidecarConfiguration
 from lucid.translators import hcm
 from lucid.translators.access import Access, access, mtls_enabled
 from lucid.translators.clusters import HTTP_PROTOCOL_OPTIONS, duration_ms, pack
@@ -53,10 +54,10 @@ from lucid.translators.jwt import jwks_clusters, jwt_filter
 from lucid.translators.mtls import TLS_TRANSPORT_SOCKET, sds_tls_context
 from lucid.translators.node import (
     EDGE_LISTENER,
+    EDGE_ROUTES,
     INBOUND_LISTENER,
+    INBOUND_ROUTES,
     Node,
-    edge_route_name,
-    inbound_route_name,
     local_app_cluster_name,
 )
 from lucid.translators.ratelimit import app_route, has_rate_limits, policy_routes, rate_limit_filter
@@ -98,10 +99,19 @@ def http_filters(
 ) -> list[hcm_pb2.HttpFilter]:
     """jwt_authn, RBAC (deny, allow), local_ratelimit: the destination-side HTTP filters."""
     filters = list(_access_filters(state, rules, caller))
-    cluster = local_app_cluster_name(node.app_port or 0)
-    if has_rate_limits(policy_routes(state, node.service, cluster)):
+    if _rate_limited(state, node):
         filters.append(rate_limit_filter())
     return filters
+
+
+def _rate_limited(state: MeshState, node: Node) -> bool:
+    cluster = local_app_cluster_name(node.app_port or 0)
+    return has_rate_limits(policy_routes(state, node.service, cluster))
+
+
+def _access_key(rules: Access, caller: Caller) -> tuple[Hashable, ...]:
+    """What jwt_authn and RBAC are built from."""
+    return (rules.rules, rules.default_allow, rules.enabled, rules.providers, caller)
 
 
 def _access_filters(
@@ -109,14 +119,7 @@ def _access_filters(
 ) -> tuple[hcm_pb2.HttpFilter, ...]:
     """jwt_authn and RBAC, once per distinct input: services with the same rules, seen
     from the same kind of caller, share them (HCMs copy them)."""
-    key = (
-        "access filters",
-        rules.rules,
-        rules.default_allow,
-        rules.enabled,
-        rules.providers,
-        caller,
-    )
+    key = ("access filters", *_access_key(rules, caller))
     found = state._memo.get(key)
     if found is None:
         jwt = jwt_filter(rules, caller)
@@ -146,21 +149,50 @@ def _listener(
 
 
 def inbound_listener(state: MeshState, node: Node) -> listener_pb2.Listener | None:
-    """`lucid-inbound` on 0.0.0.0:inboundPort, to the local app; None without both ports."""
+    """`lucid-inbound` on 0.0.0.0:inboundPort, to the local app; None without both ports.
+
+    One message for every node whose inputs below agree: the route configuration it
+    names, `routes-in`, is each node's own."""
     if node.app_port is None or node.inbound_port is None:
         return None
     caller = _caller(state, node, edge=False)
     rules = access(state, node.service, inbound=True)
     sidecar = state.sidecar_of_service(node.service)
+    limit = connection_limit(state, node.service)
+    key = (
+        "inbound listener",
+        node.inbound_port,
+        *_access_key(rules, caller),
+        _rate_limited(state, node),
+        limit,
+        hcm.monitoring_key(sidecar, node.service),
+    )
+    found = state._memo.get(key)
+    if found is None:
+        filters = http_filters(state, node, rules, caller)
+        found = state._memo[key] = _inbound_listener(
+            node.inbound_port, caller, filters, limit, sidecar, node.service
+        )
+    assert isinstance(found, listener_pb2.Listener)
+    return found
+
+
+def _inbound_listener(
+    port: int,
+    caller: Caller,
+    filters: list[hcm_pb2.HttpFilter],
+    limit: int | None,
+    sidecar: SidecarConfiguration | None,
+    service: str,
+) -> listener_pb2.Listener:
     manager = hcm.http_connection_manager(
         stat_prefix="inbound",
-        http_filters=http_filters(state, node, rules, caller),
+        http_filters=filters,
         sidecar=sidecar,
-        service=node.service,
-        route_config_name=inbound_route_name(node.service),
+        service=service,
+        route_config_name=INBOUND_ROUTES,
     )
     network: list[listener_components_pb2.Filter] = []
-    limit = connection_limit(state, node.service)
     if limit is not None:
         config = connection_limit_pb2.ConnectionLimit(
             stat_prefix="inbound_connections",
@@ -173,7 +205,7 @@ def inbound_listener(state: MeshState, node: Node) -> listener_pb2.Listener | No
         # The app sees who called in x-forwarded-client-cert (URI SAN only).
         manager.forward_client_cert_details = hcm_pb2.HttpConnectionManager.SANITIZE_SET
         manager.set_current_client_cert_details.uri = True
-    listener = _listener(INBOUND_LISTENER, node.inbound_port, manager, network)
+    listener = _listener(INBOUND_LISTENER, port, manager, network)
     listener.traffic_direction = base_pb2.INBOUND
     if caller.mode == "mtls":
         context = tls_pb2.DownstreamTlsContext(
@@ -198,7 +230,7 @@ def edge_listener(state: MeshState, node: Node) -> listener_pb2.Listener | None:
         http_filters=http_filters(state, node, rules, caller),
         sidecar=state.sidecar_of_service(node.service),
         service=node.service,
-        route_config_name=edge_route_name(node.service),
+        route_config_name=EDGE_ROUTES,
     )
     listener = _listener(EDGE_LISTENER, node.edge_port, manager)
     listener.traffic_direction = base_pb2.INBOUND
@@ -208,14 +240,14 @@ def edge_listener(state: MeshState, node: Node) -> listener_pb2.Listener | None:
 def inbound_route_configuration(
     state: MeshState, node: Node
 ) -> route_pb2.RouteConfiguration | None:
-    """`routes-in|<service>`: policy routes (rate limits, redirects), then the local app."""
+    """`routes-in`: policy routes (rate limits, redirects), then the local app."""
     if node.app_port is None or node.inbound_port is None:
         return None
     cluster = local_app_cluster_name(node.app_port)
     routes = list(policy_routes(state, node.service, cluster))
     routes.append(app_route("app", rc.RouteMatch(prefix="/"), cluster))
     return route_pb2.RouteConfiguration(
-        name=inbound_route_name(node.service),
+        name=INBOUND_ROUTES,
         virtual_hosts=[rc.VirtualHost(name="inbound", domains=["*"], routes=routes)],
         validate_clusters=wrappers_pb2.BoolValue(value=False),
     )

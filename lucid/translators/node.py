@@ -23,19 +23,19 @@ __all__ = [
     "CLUSTER_PREFIX",
     "DEFAULT_OUTBOUND_PORT",
     "EDGE_LISTENER",
+    "EDGE_ROUTES",
     "HEALTH_CHECKER_ID",
     "IDENTITY_SECRET",
     "INBOUND_LISTENER",
+    "INBOUND_ROUTES",
     "OUTBOUND_LISTENER",
+    "OUTBOUND_ROUTES",
     "SOURCE_HEADER",
     "SOURCE_PLANE_HEADER",
     "TRUST_SECRET",
     "Node",
     "cluster_name",
-    "edge_route_name",
-    "inbound_route_name",
     "local_app_cluster_name",
-    "outbound_route_name",
 ]
 
 DEFAULT_OUTBOUND_PORT: Final = 15001
@@ -44,7 +44,14 @@ INBOUND_LISTENER: Final = "lucid-inbound"
 OUTBOUND_LISTENER: Final = "lucid-outbound"
 EDGE_LISTENER: Final = "lucid-edge"
 
-# SDS secrets carry the same names on every node; each node receives its own content
+# Route configurations and SDS secrets carry the same names on every node, and each node
+# receives its own content (its service's routes, its certificate), so a listener or a
+# cluster that names them is shared by every service it suits, not built per service.
+OUTBOUND_ROUTES: Final = "routes-out"
+INBOUND_ROUTES: Final = "routes-in"
+EDGE_ROUTES: Final = "routes-edge"
+
+# SDS secrets likewise: each node receives its own content
 # (its service's certificate), so a cluster that names them is still shared by all.
 IDENTITY_SECRET: Final = "lucid-identity"
 TRUST_SECRET: Final = "lucid-trust"
@@ -64,21 +71,6 @@ HEALTH_CHECKER_ID: Final = "spiffe://lucid.mesh/control-plane/health-checker"
 def local_app_cluster_name(app_port: int) -> str:
     """`inbound|<appPort>`: the local app behind a sidecar's inbound listener."""
     return f"inbound|{app_port}"
-
-
-def outbound_route_name(service: str) -> str:
-    """Route configuration of a service's outbound listener (shared by its instances)."""
-    return f"routes-out|{service}"
-
-
-def inbound_route_name(service: str) -> str:
-    """Route configuration of a service's inbound listener."""
-    return f"routes-in|{service}"
-
-
-def edge_route_name(service: str) -> str:
-    """Route configuration of a gateway's edge listener."""
-    return f"routes-edge|{service}"
 
 
 @dataclass(frozen=True, slots=True)

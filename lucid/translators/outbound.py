@@ -2,7 +2,7 @@
 
 The outbound listener (`lucid-outbound`) is where the local app sends every call to
 another service: `127.0.0.1:<outboundPort>`, plain HTTP (HTTP/1.1 or h2c, codec AUTO),
-one HTTP connection manager that takes its routes from RDS `routes-out|<service>`
+one HTTP connection manager that takes its routes from RDS `routes-out`
 (`routes.py`) over ADS. Its access logs and tracing follow the source sidecar's
 `monitoring`; its connection idle timeout is the sidecar's `routing.timeout.idle` when
 written. The stateful-session filter is added only when some reachable destination asks
@@ -25,9 +25,14 @@ from envoy.config.core.v3 import address_pb2, base_pb2
 from envoy.config.listener.v3 import api_listener_pb2, listener_components_pb2, listener_pb2
 from envoy.config.route.v3 import route_pb2
 
+from lucid.models.sidecar import SidecarConfiguration
 from lucid.translators.clusters import pack
-from lucid.translators.hcm import http_connection_manager, http_connection_manager_filter
-from lucid.translators.node import OUTBOUND_LISTENER, Node, outbound_route_name
+from lucid.translators.hcm import (
+    http_connection_manager,
+    http_connection_manager_filter,
+    monitoring_key,
+)
+from lucid.translators.node import OUTBOUND_LISTENER, OUTBOUND_ROUTES, Node
 from lucid.translators.route_policies import stateful_session_filter
 from lucid.translators.routes import destinations, needs_stateful_session
 from lucid.translators.sources import index_of, source
@@ -39,27 +44,30 @@ OUTBOUND_STAT_PREFIX = "outbound"
 
 
 def outbound_listener(state: MeshState, node: Node) -> listener_pb2.Listener:
-    """`lucid-outbound` on 127.0.0.1:outboundPort, routed by `routes-out|<service>`; one
-    message shared by the instances of a service that use the same port."""
-    cache = index_of(state).listeners
-    key = (node.service, node.outbound_port)
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = _outbound_listener(state, node)
-    return found
-
-
-def _outbound_listener(state: MeshState, node: Node) -> listener_pb2.Listener:
+    """`lucid-outbound` on 127.0.0.1:outboundPort, routed by `routes-out`; one message
+    shared by every node with the same port, idle timeout, sticky-session need and
+    monitoring (the route configuration it names is each node's own)."""
     sidecar = state.sidecar_of_service(node.service)
     timeouts = sidecar.routing.timeout if sidecar is not None else None
     idle = timeouts.idle if timeouts is not None and "idle" in timeouts.model_fields_set else None
-    filters = [stateful_session_filter()] if needs_stateful_session(state, node.service) else []
+    sticky = needs_stateful_session(state, node.service)
+    key = (node.outbound_port, idle, sticky, monitoring_key(sidecar, node.service))
+    cache = index_of(state).listeners
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _outbound_listener(sidecar, node, idle, sticky)
+    return found
+
+
+def _outbound_listener(
+    sidecar: SidecarConfiguration | None, node: Node, idle: int | None, sticky: bool
+) -> listener_pb2.Listener:
     manager = http_connection_manager(
         stat_prefix=OUTBOUND_STAT_PREFIX,
-        http_filters=filters,
+        http_filters=[stateful_session_filter()] if sticky else [],
         sidecar=sidecar,
         service=node.service,
-        route_config_name=outbound_route_name(node.service),
+        route_config_name=OUTBOUND_ROUTES,
         idle_timeout_ms=idle,
     )
     return listener_pb2.Listener(

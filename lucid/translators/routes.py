@@ -1,6 +1,6 @@
 """RDS, source side: the outbound route configuration of a service, and a gateway's edge one.
 
-`routes-out|<service>` is what a sidecar's outbound listener (127.0.0.1:outboundPort) routes
+`routes-out` is what a sidecar's outbound listener (127.0.0.1:outboundPort) routes
 by. Apps name a destination in `Host`/`:authority`, so there is one virtual host per
 reachable destination D, with domains `D`, `D:*`, `D.lucid.onion`, `D.lucid.onion:*`
 (Envoy's prefix wildcards take any port). Its routes are D's entries as this source sees
@@ -17,7 +17,7 @@ route goes straight to its members (their rules do not apply), with the first me
 retry/timeout, rewrite and hashing. A service without a sidecar configuration gets no `*`
 host (Envoy answers 404). A route to a service that is not registered answers 503.
 
-The edge route configuration of a gateway (`routes-edge|<service>`) is the same routing
+The edge route configuration of a gateway (`routes-edge`) is the same routing
 table under a single `*` virtual host: at the edge every Host is external.
 
 Every outbound request carries `x-lucid-source: <service>`, set on the whole route
@@ -48,11 +48,11 @@ from lucid.models.rules import (
 from lucid.models.sidecar import Route, SidecarConfiguration
 from lucid.translators.mtls import MESH_DOMAIN
 from lucid.translators.node import (
+    EDGE_ROUTES,
+    OUTBOUND_ROUTES,
     SOURCE_HEADER,
     SOURCE_PLANE_HEADER,
     Node,
-    edge_route_name,
-    outbound_route_name,
 )
 from lucid.translators.ratelimit import edge_limited
 from lucid.translators.route_actions import Entry, Forward, Timeouts, Unavailable, split_url
@@ -201,7 +201,7 @@ def _source_headers(state: MeshState, service: str) -> list[base_pb2.HeaderValue
 
 
 def route_configurations(state: MeshState, node: Node) -> Sequence[route_pb2.RouteConfiguration]:
-    """`routes-out|<service>`, and for a gateway `routes-edge|<service>`."""
+    """`routes-out`, and for a gateway `routes-edge`."""
     src = source(state, node.service)
     hosts = [
         virtual_host(state, src, d, proxyless=False) for d in destinations(state, node.service)
@@ -211,7 +211,7 @@ def route_configurations(state: MeshState, node: Node) -> Sequence[route_pb2.Rou
         hosts.append(rc.VirtualHost(name=CATCH_ALL, domains=[CATCH_ALL], routes=table))
     result = [
         route_pb2.RouteConfiguration(
-            name=outbound_route_name(node.service),
+            name=OUTBOUND_ROUTES,
             virtual_hosts=hosts,
             request_headers_to_add=_source_headers(state, node.service),
         )
@@ -221,7 +221,7 @@ def route_configurations(state: MeshState, node: Node) -> Sequence[route_pb2.Rou
         edge = rc.VirtualHost(name="edge", domains=[CATCH_ALL], routes=edge_routes)
         result.append(
             route_pb2.RouteConfiguration(
-                name=edge_route_name(node.service),
+                name=EDGE_ROUTES,
                 virtual_hosts=[edge],
                 request_headers_to_add=_source_headers(state, node.service),
             )

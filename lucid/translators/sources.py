@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import weakref
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -85,7 +85,7 @@ class StateIndex:
     entries: dict[Signature, tuple[Entry, ...]] = field(default_factory=dict)
     vhosts: dict[Signature, rc.VirtualHost] = field(default_factory=dict)
     destinations: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    listeners: dict[tuple[str, int], listener_pb2.Listener] = field(default_factory=dict)
+    listeners: dict[Hashable, listener_pb2.Listener] = field(default_factory=dict)
 
 
 _INDEXES: dict[int, StateIndex] = {}

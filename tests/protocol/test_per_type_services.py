@@ -28,7 +28,7 @@ SERVICES = {
         rds_pb2_grpc.RouteDiscoveryServiceStub,
         "StreamRoutes",
         "DeltaRoutes",
-        ["routes-out|payments"],
+        ["routes-out"],
     ),
 }
 

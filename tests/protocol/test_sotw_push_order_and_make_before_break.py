@@ -27,7 +27,7 @@ async def subscribed_to_everything(client: SotwClient) -> dict[str, str]:
     listeners = await client.response()
     await client.ack(listeners)
     versions[LISTENER] = listeners.version_info
-    routes = ["routes-in|payments", "routes-out|payments"]
+    routes = ["routes-in", "routes-out"]
     await client.request(ROUTE, routes)
     route_configs = await client.response()
     await client.ack(route_configs, routes)

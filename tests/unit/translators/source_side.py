@@ -21,7 +21,7 @@ def node(service: str, **fields: Any) -> Node:
 
 
 def outbound_routes(state: MeshState, service: str) -> route_pb2.RouteConfiguration:
-    """The `routes-out|<service>` route configuration."""
+    """The `routes-out` route configuration."""
     return route_configurations(state, node(service))[0]
 
 

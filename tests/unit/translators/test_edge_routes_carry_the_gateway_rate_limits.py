@@ -17,7 +17,7 @@ def edge_routes(mesh, *policies):
         [sidecar_for(1, routing=routing(defaultRoute="ledger"), policies=list(policies))],
     )
     configs = route_configurations(state, node("gateway", edge_port=10000))
-    (edge,) = [c for c in configs if c.name == "routes-edge|gateway"]
+    (edge,) = [c for c in configs if c.name == "routes-edge"]
     (host,) = edge.virtual_hosts
     return list(host.routes)
 

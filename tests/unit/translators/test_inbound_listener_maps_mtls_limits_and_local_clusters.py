@@ -18,11 +18,11 @@ from lucid.translators import inbound
 from lucid.translators.clusters import HTTP_PROTOCOL_OPTIONS
 from lucid.translators.node import (
     EDGE_LISTENER,
+    EDGE_ROUTES,
     IDENTITY_SECRET,
     INBOUND_LISTENER,
+    INBOUND_ROUTES,
     TRUST_SECRET,
-    edge_route_name,
-    inbound_route_name,
 )
 from tests.builders import endpoint, instance, sidecar_for
 from tests.unit.translators.every_destination_feature import NODE, every_feature
@@ -59,7 +59,7 @@ def test_the_inbound_listener_binds_every_address_and_uses_its_rds_route(mesh):
         "0.0.0.0",
         15006,
     )
-    assert manager_of(listener).rds.route_config_name == inbound_route_name("tron-payment-service")
+    assert manager_of(listener).rds.route_config_name == INBOUND_ROUTES
     assert manager_of(listener).rds.config_source.HasField("ads")
 
 
@@ -90,7 +90,7 @@ def test_the_edge_listener_faces_external_clients_without_tls_and_with_edge_rout
 
     assert (listener.name, listener.address.socket_address.port_value) == (EDGE_LISTENER, 15443)
     assert not listener.filter_chains[0].HasField("transport_socket")
-    assert manager_of(listener).rds.route_config_name == edge_route_name("tron-payment-service")
+    assert manager_of(listener).rds.route_config_name == EDGE_ROUTES
     names = [f.name for f in manager_of(listener).http_filters]
     assert names[0] == "envoy.filters.http.jwt_authn" and names[-1] == "envoy.filters.http.router"
 

@@ -1,5 +1,5 @@
 """`lucid-outbound`: 127.0.0.1:outboundPort, one HTTP connection manager with RDS
-`routes-out|<service>` over ADS; the stateful-session filter only when a destination is
+`routes-out` over ADS; the stateful-session filter only when a destination is
 sticky; the sidecar's idle timeout on downstream connections."""
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def test_the_listener_binds_loopback_on_the_outbound_port(mesh):
 
 def test_routes_come_from_rds_over_ads(mesh):
     manager = manager_of(outbound_listener(state_with(mesh), node("gateway")))
-    assert manager.rds.route_config_name == "routes-out|gateway"
+    assert manager.rds.route_config_name == "routes-out"
     assert manager.rds.config_source.HasField("ads")
     assert [f.name for f in manager.http_filters] == [ROUTER_FILTER]
 

@@ -1,7 +1,7 @@
 """The real Envoy 1.40 accepts the source side and behaves as the routes say.
 
 `envoy --mode validate` checks a gateway node with every source-side feature in use
-(its outbound listener with `routes-out|gateway` inline, the edge routes, the clusters).
+(its outbound listener with `routes-out` inline, the edge routes, the clusters).
 Then a live Envoy runs a sidecar's outbound listener in front of small local echo apps,
 and real requests show the routing: by Host in every mesh form and port, the base-path
 rewrite, the source header overwriting the app's, a redirect rule, the catch-all table,
