@@ -4,9 +4,12 @@ Full: `build_state` + every node's resources (3,000 sidecars for 1,000 services 
 instances) + the pre-publish consistency check + serializing each distinct resource once
 (versions are hashes of those bytes). Incremental: one traffic policy changed, the new
 state translated with the previous translation to reuse from, and only new resources
-serialized. Prints JSON (with machine, versions and commit) and a short table.
+serialized. Runs with the server's garbage-collector settings (`lucid.runtime.tune_gc`;
+`--default-gc` for CPython's). Prints JSON (with machine, versions and commit) and a short
+table.
 
     .venv/bin/python benchmarks/translate.py [--services 1000] [--repeat 5] [--unscoped]
+                                             [--default-gc]
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.meshgen import generate
 from lucid.models import TrafficPolicy
 from lucid.render import sidecar_nodes
+from lucid.runtime import tune_gc
 from lucid.translators.mesh import Translation
 from lucid.translators.node import Node
 from lucid.translators.state import Identity, build_state
@@ -199,8 +203,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--unscoped", action="store_true", help="no metadata.dependencies")
     parser.add_argument("--json", type=Path, help="also write the JSON here")
+    parser.add_argument(
+        "--default-gc", action="store_true", help="CPython's collector settings, not the server's"
+    )
     args = parser.parse_args()
+    if not args.default_gc:
+        tune_gc()  # as `lucid serve` does at start-up (lucid/runtime.py)
     result = run(args)
+    result["gc_thresholds"] = list(gc.get_threshold())
     text = json.dumps(result, indent=2)
     print(text)
     print()

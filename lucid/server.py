@@ -38,6 +38,7 @@ from lucid.errors import LucidError
 from lucid.pipeline import build_xds
 from lucid.registry import Registry, RegistryComponent
 from lucid.resources import Resources
+from lucid.runtime import tune_gc
 from lucid.store import StoreError, open_store
 from lucid.xds.server import DEFAULT_XDS_HOST, DEFAULT_XDS_PORT, XdsBindError, XdsOptions
 
@@ -256,6 +257,7 @@ class ApiFactory(Protocol):
 
 async def serve(config: ServeConfig, *, api: ApiFactory) -> None:
     """Run `lucid serve` until SIGINT/SIGTERM; raises ServeError if it cannot start."""
+    tune_gc()
     token, origin = resolve_token(config)
     registration_token, registration_origin = resolve_registration_token(config)
     install_redaction([token, registration_token])

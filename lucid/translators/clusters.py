@@ -28,6 +28,7 @@ lowest serviceId), so they never depend on the order registrations arrived in.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from envoy.config.cluster.v3 import (
@@ -106,6 +107,7 @@ def _ads() -> config_source_pb2.ConfigSource:
     )
 
 
+@functools.lru_cache(maxsize=64)
 def _protocol_options(protocol: str, idle_ms: int | None) -> any_pb2.Any:
     options = http_protocol_options_pb2.HttpProtocolOptions()
     explicit = options.explicit_http_config
@@ -260,9 +262,28 @@ def cluster(state: MeshState, service: Service) -> cluster_pb2.Cluster:
     result.ignore_health_on_host_removal = True
     params = circuit_break_parameters(sidecar)
     if params is not None:
-        result.circuit_breakers.CopyFrom(_thresholds(params))
-        result.outlier_detection.CopyFrom(outlier_detection(params))
+        breakers, detection = _breaker(_content(params))
+        result.circuit_breakers.CopyFrom(breakers)
+        result.outlier_detection.CopyFrom(detection)
     return result
+
+
+def _content(params: CircuitBreakParameters) -> tuple[tuple[str, object], ...]:
+    """A hashable copy of the parameters' values (lists as tuples)."""
+    return tuple(
+        (name, tuple(value) if isinstance(value, list) else value)
+        for name, value in params.__dict__.items()
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _breaker(
+    content: tuple[tuple[str, object], ...],
+) -> tuple[circuit_breaker_pb2.CircuitBreakers, outlier_detection_pb2.OutlierDetection]:
+    """Thresholds and outlier detection, once per distinct parameters (clusters copy them)."""
+    values = {name: list(v) if isinstance(v, tuple) else v for name, v in content}
+    params = CircuitBreakParameters.model_validate(values)
+    return _thresholds(params), outlier_detection(params)
 
 
 def clusters(

@@ -40,6 +40,7 @@ connection manager disabled, and each route to a sticky destination enables it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Final
 
@@ -133,14 +134,29 @@ def retry_conditions(retry: RetryConfig, protocol: str, proxyless: bool) -> tupl
 def retry_policy(
     retry: RetryConfig, protocol: str, per_try_ms: int | None, proxyless: bool
 ) -> rc.RetryPolicy | None:
-    """The Envoy retry policy, or None when no condition applies to this destination."""
+    """The Envoy retry policy, or None when no condition applies to this destination.
+    One message per distinct input (routes copy it): meshes repeat a few retry configs."""
     conditions = retry_conditions(retry, protocol, proxyless)
     if not conditions:
         return None
+    return _retry_policy(
+        conditions, retry.maxAttempts, retry.initialDelay, retry.maxDelay, per_try_ms, proxyless
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _retry_policy(
+    conditions: tuple[str, ...],
+    attempts: int,
+    initial_ms: int,
+    max_ms: int,
+    per_try_ms: int | None,
+    proxyless: bool,
+) -> rc.RetryPolicy:
     policy = rc.RetryPolicy(retry_on=",".join(conditions))
-    policy.num_retries.value = retry.maxAttempts - 1
-    policy.retry_back_off.base_interval.CopyFrom(duration_ms(retry.initialDelay))
-    policy.retry_back_off.max_interval.CopyFrom(duration_ms(retry.maxDelay))
+    policy.num_retries.value = attempts - 1
+    policy.retry_back_off.base_interval.CopyFrom(duration_ms(initial_ms))
+    policy.retry_back_off.max_interval.CopyFrom(duration_ms(max_ms))
     if not proxyless:
         if per_try_ms is not None:
             policy.per_try_timeout.CopyFrom(duration_ms(per_try_ms))
