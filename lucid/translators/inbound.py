@@ -60,7 +60,13 @@ from lucid.translators.node import (
     Node,
     local_app_cluster_name,
 )
-from lucid.translators.ratelimit import app_route, has_rate_limits, policy_routes, rate_limit_filter
+from lucid.translators.ratelimit import (
+    app_route,
+    has_rate_limits,
+    policy_routes,
+    policy_routes_key,
+    rate_limit_filter,
+)
 from lucid.translators.rbac import Caller, rbac_filters
 from lucid.translators.state import MeshState
 
@@ -240,17 +246,23 @@ def edge_listener(state: MeshState, node: Node) -> listener_pb2.Listener | None:
 def inbound_route_configuration(
     state: MeshState, node: Node
 ) -> route_pb2.RouteConfiguration | None:
-    """`routes-in`: policy routes (rate limits, redirects), then the local app."""
+    """`routes-in`: policy routes (rate limits, redirects), then the local app. One message
+    per distinct policy routes (`policy_routes_key`)."""
     if node.app_port is None or node.inbound_port is None:
         return None
     cluster = local_app_cluster_name(node.app_port)
-    routes = list(policy_routes(state, node.service, cluster))
-    routes.append(app_route("app", rc.RouteMatch(prefix="/"), cluster))
-    return route_pb2.RouteConfiguration(
-        name=INBOUND_ROUTES,
-        virtual_hosts=[rc.VirtualHost(name="inbound", domains=["*"], routes=routes)],
-        validate_clusters=wrappers_pb2.BoolValue(value=False),
-    )
+    key = ("inbound routes", policy_routes_key(state, node.service, cluster))
+    found = state._memo.get(key)
+    if found is None:
+        routes = list(policy_routes(state, node.service, cluster))
+        routes.append(app_route("app", rc.RouteMatch(prefix="/"), cluster))
+        found = state._memo[key] = route_pb2.RouteConfiguration(
+            name=INBOUND_ROUTES,
+            virtual_hosts=[rc.VirtualHost(name="inbound", domains=["*"], routes=routes)],
+            validate_clusters=wrappers_pb2.BoolValue(value=False),
+        )
+    assert isinstance(found, route_pb2.RouteConfiguration)
+    return found
 
 
 def local_app_cluster(state: MeshState, node: Node) -> cluster_pb2.Cluster | None:

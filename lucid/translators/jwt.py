@@ -47,6 +47,7 @@ from lucid.translators.health_access import control_plane_headers
 from lucid.translators.mtls import TLS_TRANSPORT_SOCKET
 from lucid.translators.node import SOURCE_HEADER
 from lucid.translators.rbac import Caller, path_string_matcher
+from lucid.translators.route_match import names_regex
 
 JWT_FILTER: Final = "envoy.filters.http.jwt_authn"
 JWKS_CLUSTER_PREFIX: Final = "jwks|"
@@ -184,12 +185,11 @@ def route_match(
             )
         )
     if sources is not None:
-        names = sorted(sources)
         source = (
-            string_pb2.StringMatcher(exact=names[0])
-            if len(names) == 1
+            string_pb2.StringMatcher(exact=next(iter(sources)))
+            if len(sources) == 1
             else string_pb2.StringMatcher(
-                safe_regex=regex_pb2.RegexMatcher(regex="|".join(re.escape(n) for n in names))
+                safe_regex=regex_pb2.RegexMatcher(regex=names_regex(sources))
             )
         )
         match.headers.append(_header(SOURCE_HEADER, source))

@@ -26,7 +26,7 @@ caller's sidecar owns request timeouts and retries.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -48,7 +48,14 @@ from lucid.translators.clusters import duration_ms, pack
 from lucid.translators.health_access import health_requests, health_route_matches
 from lucid.translators.mtls import mtls_of
 from lucid.translators.node import SOURCE_HEADER
-from lucid.translators.route_match import EVERYTHING, Match, match_of, merge, route_match
+from lucid.translators.route_match import (
+    EVERYTHING,
+    Match,
+    match_of,
+    merge,
+    names_regex,
+    route_match,
+)
 from lucid.translators.state import MeshState
 
 RATE_LIMIT_FILTER: Final = "envoy.filters.http.local_ratelimit"
@@ -118,10 +125,10 @@ def _match(
     result = route_match(merged)
     source = conditions.source if conditions is not None else None
     if source is not None and source != "*":
-        names = sorted(state.resolve(source))
+        names = state.resolve(source)
         if not names:
             return None
-        pattern = "|".join(re.escape(name) for name in names)
+        pattern = names_regex(names)
         result.headers.append(
             rc.HeaderMatcher(
                 name=SOURCE_HEADER,
@@ -153,12 +160,29 @@ def _ordered(sidecar: SidecarConfiguration) -> list[SidecarPolicy]:
     )
 
 
+def policy_routes_key(state: MeshState, service: str, cluster: str) -> Hashable:
+    """Everything `service`'s policy routes are built from: services with equal keys get
+    the same routes (most sidecars carry the same few policies)."""
+    key = ("policy routes key", service, cluster)
+    found = state._memo.get(key)
+    if found is None:
+        sidecar = state.sidecar_of_service(service)
+        policies = tuple(
+            (policy.model_dump_json(), _applies(state, service, policy))
+            for policy in (_ordered(sidecar) if sidecar is not None else ())
+        )
+        mtls = mtls_of(state, service) is not None
+        found = ("policy routes", cluster, policies, health_requests(state, service), mtls)
+        state._memo[key] = found
+    return found
+
+
 def policy_routes(state: MeshState, service: str, cluster: str) -> tuple[rc.Route, ...]:
     """Rate-limit and redirect routes of `service`'s sidecar, highest priority first; when
-    there are any, the health-check routes before them. Built once per state: the inbound
-    listener (which needs to know whether any route limits) and the inbound route
-    configuration both read them, and copy them."""
-    key = ("policy routes", service, cluster)
+    there are any, the health-check routes before them. Built once per distinct input
+    (`policy_routes_key`): the inbound listener (which needs to know whether any route
+    limits) and the inbound route configuration both read them, and copy them."""
+    key = policy_routes_key(state, service, cluster)
     found = state._memo.get(key)
     if found is None:
         routes = list(_policy_routes(state, service, cluster))
