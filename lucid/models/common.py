@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Hashable
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
@@ -83,6 +84,28 @@ class OpenSpecModel(_Model):
     """A spec object with `additionalProperties: true`: known fields typed, others kept."""
 
     model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+
+def content_key(value: object) -> Hashable:
+    """A hashable stand-in for a model's content: equal keys, equal models, including
+    which optional fields were written (translators read `model_fields_set`). Cheaper
+    than `model_dump_json` for keying caches, and exact where JSON would not be (a field
+    written with its default value)."""
+    if isinstance(value, BaseModel):
+        extra = value.__pydantic_extra__
+        return (
+            type(value),
+            tuple(content_key(v) for v in value.__dict__.values()),
+            frozenset(value.model_fields_set),
+            content_key(extra) if extra else None,
+        )
+    if isinstance(value, list | tuple):
+        return tuple(content_key(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, content_key(v)) for k, v in value.items()))
+    if isinstance(value, bool | float):
+        return type(value), value  # True == 1 == 1.0 in Python, not in a policy
+    return value
 
 
 def rule_error(field: str, rule: str, value: Any) -> PydanticCustomError:

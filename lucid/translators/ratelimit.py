@@ -41,6 +41,7 @@ from envoy.type.matcher.v3 import regex_pb2, string_pb2
 from envoy.type.v3 import percent_pb2, token_bucket_pb2
 from google.protobuf import duration_pb2, wrappers_pb2
 
+from lucid.models.common import content_key
 from lucid.models.parameters import RateLimitParameters, RedirectParameters
 from lucid.models.rules import PolicyRateLimitRule, PolicyRedirectRule, PolicyRuleMatch
 from lucid.models.sidecar import SidecarConfiguration, SidecarPolicy
@@ -168,7 +169,7 @@ def policy_routes_key(state: MeshState, service: str, cluster: str) -> Hashable:
     if found is None:
         sidecar = state.sidecar_of_service(service)
         policies = tuple(
-            (policy.model_dump_json(), _applies(state, service, policy))
+            (content_key(policy), _applies(state, service, policy))
             for policy in (_ordered(sidecar) if sidecar is not None else ())
         )
         mtls = mtls_of(state, service) is not None

@@ -36,6 +36,7 @@ from envoy.config.listener.v3 import listener_pb2
 from envoy.config.route.v3 import route_components_pb2 as rc
 
 from lucid.models import SidecarConfiguration, TrafficPolicy
+from lucid.models.common import content_key
 from lucid.models.rules import (
     TrafficMirrorRule,
     TrafficRedirectRule,
@@ -59,8 +60,8 @@ class Source:
     name: str
     sidecar: SidecarConfiguration | None
     traffic: Mapping[str, tuple[RuleRef, ...]]
-    policies: tuple[tuple[SidecarPolicy, frozenset[str] | None, str], ...]
-    routing_key: str
+    policies: tuple[tuple[SidecarPolicy, frozenset[str] | None, Hashable], ...]
+    routing_key: Hashable
 
     def rules(self, destination: str) -> tuple[RuleRef, ...]:
         return self.traffic.get(destination, ())
@@ -163,7 +164,7 @@ def source(state: MeshState, name: str) -> Source:
                 if wanted is None or _contains(labels(state, target), wanted.destinationLabels):
                     traffic[target].append((policy, number, rule))
     sidecar = state.sidecar_of_service(name)
-    policies: list[tuple[SidecarPolicy, frozenset[str] | None, str]] = []
+    policies: list[tuple[SidecarPolicy, frozenset[str] | None, Hashable]] = []
     if sidecar is not None:
         chosen = sorted(
             (p for p in sidecar.policies if p.enabled and p.type in ("retry", "timeout")),
@@ -179,14 +180,10 @@ def source(state: MeshState, name: str) -> Source:
                 continue
             selector = conditions.destination if conditions is not None else None
             targets_of = resolve(state, selector) if selector is not None else None
-            policies.append((chosen_policy, targets_of, chosen_policy.model_dump_json()))
-    routing_key = ""
+            policies.append((chosen_policy, targets_of, content_key(chosen_policy)))
+    routing_key: Hashable = None
     if sidecar is not None:
-        routing = sidecar.routing
-        routing_key = "|".join(
-            value.model_dump_json() if value is not None else ""
-            for value in (routing.retry, routing.timeout)
-        )
+        routing_key = (content_key(sidecar.routing.retry), content_key(sidecar.routing.timeout))
     found = cache[name] = Source(
         name=name,
         sidecar=sidecar,

@@ -15,6 +15,7 @@ the spec model), so it is an optional input mapping serviceId → status.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -35,6 +36,7 @@ STATUSES: tuple[str, ...] = get_args(Status)
 _EMPTY: Mapping[str, Status] = MappingProxyType({})
 
 
+@functools.lru_cache(maxsize=65536)
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)

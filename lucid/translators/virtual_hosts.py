@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 from envoy.config.route.v3 import route_components_pb2 as rc
 
+from lucid.models.common import content_key
 from lucid.models.config import RetryConfig, TimeoutConfig
 from lucid.models.rules import (
     PolicyRetryRule,
@@ -144,7 +145,7 @@ def destination_entries(
 ) -> tuple[Entry, ...]:
     """The entries of `destination` for `src`, with a sidecar route's own retry/timeout."""
     route_key = (
-        route_retry.model_dump_json() if route_retry is not None else "",
+        content_key(route_retry),
         route_timeout_ms,
     )
     key = src.signature(destination, "entries", route_key)
