@@ -260,10 +260,16 @@ def dangling_references(
 ) -> list[Dangling]:
     """Every reference in `resources` whose target is missing, sorted."""
     index = index or ReferenceIndex()
+    references = index.references
+    named_refs = [references(m) for named in resources.values() for m in named.values()]
+    wanted: set[Reference] = set().union(*named_refs)
+    present = {(t, n) for t, named in resources.items() for n in named}
+    if wanted <= present:  # the usual case, decided by set operations alone
+        return []
     missing: list[Dangling] = []
     for owner_type, named in resources.items():
         for owner, message in named.items():
-            for type_url, name in index.references(message):
-                if name not in resources.get(type_url, {}):
+            for type_url, name in references(message):
+                if (type_url, name) not in present:
                     missing.append(Dangling(owner_type, owner, type_url, name))
     return sorted(missing, key=lambda d: (d.owner_type, d.owner, d.type_url, d.name))

@@ -37,7 +37,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias, cast
 
 from envoy.config.rbac.v3 import rbac_pb2
 from envoy.config.rbac.v3.rbac_pb2 import Principal
@@ -246,9 +246,13 @@ class Compiler:
             *(_peer(exact=i) for i in ids),
         )
 
-    def _whole_planes(self, names: frozenset[str]) -> tuple[list[str], frozenset[str]]:
+    def _whole_planes(self, names: frozenset[str]) -> tuple[tuple[str, ...], frozenset[str]]:
         """Planes all of whose services are among `names` (one match each instead of one
         per service: `plane:ops` selects hundreds), and the names left over."""
+        key = ("whole planes", names)
+        found = self.state._memo.get(key)
+        if found is not None:
+            return cast(tuple[tuple[str, ...], frozenset[str]], found)
         planes: list[str] = []
         rest = set(names)
         for plane in PLANES:
@@ -258,7 +262,8 @@ class Compiler:
             if members and members <= names:
                 planes.append(plane)
                 rest -= members
-        return planes, frozenset(rest)
+        self.state._memo[key] = result = (tuple(planes), frozenset(rest))
+        return result
 
     def authentication(self, authn: Authentication) -> Cond:
         peer: Cond = False
@@ -349,10 +354,11 @@ class Compiler:
         if not self.access.enabled:
             return []
         rules = self.access.rules
+        conditions = {id(rule): self.rule(rule) for rule in rules}
         deny: dict[str, Principal] = {}
         allows: list[tuple[AccessRule, Cond]] = []
         for name, rule in zip(policy_names(rules), rules, strict=True):
-            condition = self.rule(rule)
+            condition = conditions[id(rule)]
             if condition is False:
                 continue
             if rule.effect == "allow":
@@ -381,7 +387,7 @@ class Compiler:
                 name: emit(c)
                 for name, (r, c) in zip(
                     policy_names(allow_rules),
-                    ((r, self.rule(r)) for r in allow_rules),
+                    ((r, conditions[id(r)]) for r in allow_rules),
                     strict=True,
                 )
                 if c is not False
