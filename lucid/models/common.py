@@ -86,6 +86,9 @@ class OpenSpecModel(_Model):
     model_config = ConfigDict(extra="allow", strict=True, frozen=True)
 
 
+_PLAIN = frozenset({str, int})
+
+
 def content_key(value: object) -> Hashable:
     """A hashable stand-in for a model's content: equal keys, equal models, including
     which optional fields were written (translators read `model_fields_set`). Cheaper
@@ -95,7 +98,10 @@ def content_key(value: object) -> Hashable:
         extra = value.__pydantic_extra__
         return (
             type(value),
-            tuple(content_key(v) for v in value.__dict__.values()),
+            tuple(
+                v if v is None or type(v) in _PLAIN else content_key(v)
+                for v in value.__dict__.values()
+            ),
             frozenset(value.model_fields_set),
             content_key(extra) if extra else None,
         )
