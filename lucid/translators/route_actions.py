@@ -169,7 +169,8 @@ def _rewrite(action: rc.RouteAction, match: Match, base_path: str) -> None:
 
 def _forward(match: Match, forward: Forward, facts_of: FactsOf, proxyless: bool) -> rc.Route:
     facts = facts_of(forward.addressed)
-    route = rc.Route(match=route_match(match))
+    route = rc.Route()
+    route_match(match, route.match)
     action = route.route
     if len(forward.targets) == 1:
         (service, _), target = forward.targets[0], facts_of(forward.targets[0][0])
@@ -258,7 +259,9 @@ def _redirect(match: Match, redirect: Redirect) -> rc.Route:
             action.prefix_rewrite = path + match.path[len(redirect.rule_path) :]
     elif path:
         action.path_redirect = path + (f"?{target.query}" if target.query else "")
-    return rc.Route(match=route_match(match), redirect=action)
+    route = rc.Route(redirect=action)
+    route_match(match, route.match)
+    return route
 
 
 def under_base_path(entry: Entry, base_path: str) -> list[Entry]:
@@ -293,7 +296,6 @@ def render(entry: Entry, facts_of: FactsOf, proxyless: bool) -> rc.Route | None:
     if isinstance(action, Redirect):
         return _redirect(entry.match, action)
     body = base_pb2.DataSource(inline_string=f"service {action.service!r} is not registered\n")
-    return rc.Route(
-        match=route_match(entry.match),
-        direct_response=rc.DirectResponseAction(status=503, body=body),
-    )
+    route = rc.Route(direct_response=rc.DirectResponseAction(status=503, body=body))
+    route_match(entry.match, route.match)
+    return route

@@ -149,25 +149,21 @@ def _regex(pattern: str) -> regex_pb2.RegexMatcher:
     return regex_pb2.RegexMatcher(regex=pattern)
 
 
-def route_match(match: Match) -> rc.RouteMatch:
-    """The Envoy `RouteMatch` of a `Match`."""
-    result = rc.RouteMatch()
+def route_match(match: Match, into: rc.RouteMatch | None = None) -> rc.RouteMatch:
+    """The Envoy `RouteMatch` of a `Match`, written into `into` when given (a route's own
+    `match`: filling it in place costs a third of building one and copying it)."""
+    result = rc.RouteMatch() if into is None else into
     if match.kind == "prefix":
         result.prefix = match.path
     elif match.kind == "path":
         result.path = match.path
     else:
-        result.safe_regex.CopyFrom(_regex(match.path))
+        result.safe_regex.regex = match.path
     for pattern in match.path_regexes:
-        result.headers.append(
-            rc.HeaderMatcher(
-                name=":path", string_match=string_pb2.StringMatcher(safe_regex=_regex(pattern))
-            )
-        )
+        header = result.headers.add(name=":path")
+        header.string_match.safe_regex.regex = pattern
     for name, value in match.headers:
-        result.headers.append(rc.HeaderMatcher(name=name, string_match=_exact(value)))
+        result.headers.add(name=name).string_match.exact = value
     for name, value in match.query:
-        result.query_parameters.append(
-            rc.QueryParameterMatcher(name=name, string_match=_exact(value))
-        )
+        result.query_parameters.add(name=name).string_match.exact = value
     return result

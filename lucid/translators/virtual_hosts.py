@@ -231,8 +231,7 @@ def virtual_host(
     if found is None:
         entries = destination_entries(state, src, destination)
         found = cache[key] = rc.VirtualHost(
-            name=destination,
-            domains=[destination] if proxyless else domains(destination),
-            routes=render_entries(state, entries, proxyless),
+            name=destination, domains=[destination] if proxyless else domains(destination)
         )
+        found.routes.MergeFrom(render_entries(state, entries, proxyless))
     return found
