@@ -23,8 +23,6 @@ once and shared by every sidecar that reaches it.
 from __future__ import annotations
 
 from envoy.config.core.v3 import (
-    address_pb2,
-    base_pb2,
     health_check_pb2,
 )
 from envoy.config.endpoint.v3 import (
