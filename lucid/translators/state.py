@@ -17,6 +17,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import ipaddress
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -126,6 +127,16 @@ def spiffe_id(plane: str, service: str) -> str:
     return f"spiffe://{TRUST_DOMAIN}/plane/{plane}/service/{service}"
 
 
+@dataclass(frozen=True, slots=True)
+class StateInputs:
+    """The registrations (in the order given), their statuses and the sidecars a state was
+    built from: snapshots, so a caller mutating its own collections changes nothing here."""
+
+    registrations: tuple[ServiceRegistration, ...]
+    statuses: dict[str, Status]
+    sidecars: tuple[SidecarConfiguration, ...]
+
+
 @dataclass(frozen=True)
 class MeshState:
     """Everything the translators read; build it with `build_state`."""
@@ -138,6 +149,9 @@ class MeshState:
     # the translators, and the PEM trust bundle that verifies them; SDS serves both.
     identities: Mapping[str, Identity] = field(default_factory=lambda: MappingProxyType({}))
     trust_bundle: str | None = None
+    # What `build_state` was given for services and sidecars, so the next build can see
+    # by identity that nothing changed (an init field: `dataclasses.replace` keeps it).
+    inputs: StateInputs | None = field(default=None, compare=False, repr=False)
     # Memo of what is derived from the fields above (selectors, policy indexes); it never
     # changes a result, only how often it is computed.
     _memo: dict[object, object] = field(default_factory=dict, init=False, compare=False, repr=False)
@@ -270,23 +284,81 @@ def build_state(
     With `previous`, a service whose registrations are the very same model objects with
     the same statuses keeps its previous `Service` object, so incremental translation
     (`lucid.translators.mesh.Translation`) can tell what changed by identity, in O(1).
+    When the registrations (or sidecars) are the very objects `previous` was built from,
+    in the same order, they are not even regrouped: a policy change or a health flip costs
+    a pass at C speed, not a rebuild of every service.
     """
+    inputs = StateInputs(tuple(registrations), dict(statuses), tuple(sidecars))
+    before = previous.inputs if previous is not None else None
+    if (
+        previous is not None
+        and before is not None
+        and _same(inputs.registrations, before.registrations)
+    ):
+        services = _restatused(previous.services, inputs, before.statuses)
+    else:
+        services = _services(inputs, previous.services if previous is not None else _NO_SERVICES)
+    if previous is not None and before is not None and _same(inputs.sidecars, before.sidecars):
+        sidecar_map = previous.sidecars
+    else:
+        sidecar_map = MappingProxyType(
+            {s.serviceId: s for s in sorted(inputs.sidecars, key=_SERVICE_ID)}
+        )
+    return MeshState(
+        services=services,
+        sidecars=sidecar_map,
+        traffic_policies=tuple(sorted(traffic_policies, key=_POLICY_ORDER)),
+        security_policies=tuple(sorted(security_policies, key=_POLICY_ORDER)),
+        identities=MappingProxyType(dict(sorted((identities or {}).items()))),
+        trust_bundle=trust_bundle,
+        inputs=inputs,
+    )
+
+
+_POLICY_ORDER = operator.attrgetter("namespace", "name")
+_SERVICE_ID = operator.attrgetter("serviceId")
+
+
+def _same(now: tuple[object, ...], before: tuple[object, ...]) -> bool:
+    """The very same objects, in the same order (a C-speed pass, no comparison of content)."""
+    return len(now) == len(before) and all(map(operator.is_, now, before))
+
+
+def _services(inputs: StateInputs, before: Mapping[str, Service]) -> Mapping[str, Service]:
     grouped: dict[str, list[tuple[ServiceRegistration, Status]]] = defaultdict(list)
-    for registration in registrations:
+    statuses = inputs.statuses
+    for registration in inputs.registrations:
         status = statuses.get(registration.serviceId, "unknown")
         if status not in STATUSES:
             raise ValueError(f"unknown registration status {status!r}")
         grouped[registration.serviceName].append((registration, status))
-    before = previous.services if previous is not None else _NO_SERVICES
-    services = {
-        name: _service(name, found, before.get(name)) for name, found in sorted(grouped.items())
-    }
-    sidecar_map = {s.serviceId: s for s in sorted(sidecars, key=lambda s: s.serviceId)}
-    return MeshState(
-        services=MappingProxyType(services),
-        sidecars=MappingProxyType(sidecar_map),
-        traffic_policies=tuple(sorted(traffic_policies, key=lambda p: (p.namespace, p.name))),
-        security_policies=tuple(sorted(security_policies, key=lambda p: (p.namespace, p.name))),
-        identities=MappingProxyType(dict(sorted((identities or {}).items()))),
-        trust_bundle=trust_bundle,
+    return MappingProxyType(
+        {name: _service(name, found, before.get(name)) for name, found in sorted(grouped.items())}
     )
+
+
+def _restatused(
+    services: Mapping[str, Service], inputs: StateInputs, statuses_before: Mapping[str, str]
+) -> Mapping[str, Service]:
+    """The previous services with new statuses applied: only the services of instances
+    whose status changed are rebuilt (a health check flips one instance)."""
+    statuses = inputs.statuses
+    if statuses == statuses_before:
+        return services
+    changed = {
+        sid
+        for sid in statuses.keys() | statuses_before.keys()
+        if statuses.get(sid) != statuses_before.get(sid)
+    }
+    for sid in changed:
+        if statuses.get(sid, "unknown") not in STATUSES:
+            raise ValueError(f"unknown registration status {statuses[sid]!r}")
+    names = {r.serviceName for r in inputs.registrations if r.serviceId in changed}
+    rebuilt = dict(services)
+    for name in names:
+        found = [
+            (i.registration, statuses.get(i.service_id, "unknown"))
+            for i in services[name].instances
+        ]
+        rebuilt[name] = _service(name, found, services[name])
+    return MappingProxyType(rebuilt)
