@@ -46,7 +46,7 @@ from lucid.models.rules import (
 from lucid.models.sidecar import SidecarPolicy
 from lucid.translators.route_actions import Entry
 from lucid.translators.route_policies import DestinationFacts, destination_facts
-from lucid.translators.state import MeshState
+from lucid.translators.state import MeshState, group_index, patch_index
 
 ROUTING_ACTIONS = (TrafficRedirectRule, TrafficMirrorRule, TrafficWeightedSplitRule)
 RuleRef = tuple[TrafficPolicy, int, TrafficRule]
@@ -80,7 +80,7 @@ class StateIndex:
     """Everything derived from one state that several nodes reuse."""
 
     resolved: dict[str, frozenset[str]] = field(default_factory=dict)
-    by_source: dict[str, list[TrafficPolicy]] | None = None
+    by_source: dict[str, tuple[TrafficPolicy, ...]] | None = None
     sources: dict[str, Source] = field(default_factory=dict)
     facts: dict[str, DestinationFacts] = field(default_factory=dict)
     entries: dict[Signature, tuple[Entry, ...]] = field(default_factory=dict)
@@ -131,16 +131,34 @@ def _contains(found: Mapping[str, str], wanted: Mapping[str, str] | None) -> boo
     return all(found.get(k) == v for k, v in (wanted or {}).items())
 
 
-def _traffic_by_source(state: MeshState) -> dict[str, list[TrafficPolicy]]:
+def _source_order(policy: TrafficPolicy) -> tuple[int, str, str]:
+    return (-policy.priority, policy.name, policy.namespace)
+
+
+def _traffic_by_source(state: MeshState) -> dict[str, tuple[TrafficPolicy, ...]]:
+    """Enabled traffic policies with routing rules, under each service they select as
+    source, by priority (highest first), then name."""
     index = index_of(state)
     if index.by_source is None:
-        by_source: dict[str, list[TrafficPolicy]] = defaultdict(list)
-        ordered = sorted(state.traffic_policies, key=lambda p: (-p.priority, p.name, p.namespace))
-        for policy in ordered:
-            if policy.enabled and any(isinstance(r, ROUTING_ACTIONS) for r in policy.rules):
-                for name in sorted(resolve(state, policy.source)):
-                    by_source[name].append(policy)
-        index.by_source = dict(by_source)
+
+        def targets(policy: TrafficPolicy) -> frozenset[str]:
+            routing = policy.enabled and any(isinstance(r, ROUTING_ACTIONS) for r in policy.rules)
+            return resolve(state, policy.source) if routing else frozenset()
+
+        parent = state.parent()
+        before = _INDEXES.get(id(parent)) if parent is not None else None
+        found = None
+        if parent is not None and before is not None and before.by_source is not None:
+            found = patch_index(
+                before.by_source,
+                parent.traffic_policies,
+                state.traffic_policies,
+                targets,
+                _source_order,
+            )
+        if found is None:
+            found = group_index(sorted(state.traffic_policies, key=_source_order), targets)
+        index.by_source = found
     return index.by_source
 
 

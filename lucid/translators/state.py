@@ -17,12 +17,13 @@ from __future__ import annotations
 import fnmatch
 import functools
 import ipaddress
+import itertools
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, TypeVar, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 from lucid.models import (
     SecurityPolicy,
@@ -31,7 +32,6 @@ from lucid.models import (
     TrafficPolicy,
 )
 
-Policy = TypeVar("Policy", TrafficPolicy, SecurityPolicy)
 Status = Literal["healthy", "unhealthy", "unknown", "degraded", "expired"]
 STATUSES: tuple[str, ...] = get_args(Status)
 _EMPTY: Mapping[str, Status] = MappingProxyType({})
@@ -174,38 +174,54 @@ class MeshState:
                 return sidecar
         return None
 
+    def parent(self) -> MeshState | None:
+        """The state this one was built from when both have the very same registrations
+        (so every selector resolves alike): derived indexes are patched from its, not
+        rebuilt. One generation only: building a child forgets the grandparent."""
+        found = self._memo.get(_PARENT)
+        return found if isinstance(found, MeshState) else None
+
     def resolve(self, selector: str) -> frozenset[str]:
         """The registered service names a selector picks (memoised per state)."""
         key = ("resolve", selector)
         found = self._memo.get(key)
         if found is None:
-            found = self._memo[key] = self._resolve(selector)
+            parent = self.parent()
+            found = parent._memo.get(key) if parent is not None else None
+            if found is None:
+                found = self._resolve(selector)
+            self._memo[key] = found
         assert isinstance(found, frozenset)
         return found
 
     def traffic_to(self, service: str) -> tuple[TrafficPolicy, ...]:
         """Enabled traffic policies whose destination picks `service`, in state order."""
-        return self._index("traffic_to", self.traffic_policies, "destination").get(service, ())
+        return self._index("traffic_to", "traffic_policies", "destination").get(service, ())
 
     def traffic_from(self, service: str) -> tuple[TrafficPolicy, ...]:
         """Enabled traffic policies whose source picks `service`, in state order."""
-        return self._index("traffic_from", self.traffic_policies, "source").get(service, ())
+        return self._index("traffic_from", "traffic_policies", "source").get(service, ())
 
     def security_to(self, service: str) -> tuple[SecurityPolicy, ...]:
         """Enabled security policies whose destination picks `service`, in state order."""
-        return self._index("security_to", self.security_policies, "destination").get(service, ())
+        return self._index("security_to", "security_policies", "destination").get(service, ())
 
-    def _index(
-        self, name: str, policies: tuple[Policy, ...], side: str
-    ) -> dict[str, tuple[Policy, ...]]:
+    def _index(self, name: str, collection: str, side: str) -> dict[str, tuple[Any, ...]]:
         found = self._memo.get(name)
         if found is None:
-            grouped: dict[str, list[Policy]] = defaultdict(list)
-            for policy in policies:
-                if policy.enabled:
-                    for service in self.resolve(getattr(policy, side)):
-                        grouped[service].append(policy)
-            found = self._memo[name] = {k: tuple(v) for k, v in grouped.items()}
+
+            def targets(policy: Any) -> frozenset[str]:
+                return self.resolve(getattr(policy, side)) if policy.enabled else frozenset()
+
+            policies = getattr(self, collection)
+            parent = self.parent()
+            before = parent._memo.get(name) if parent is not None else None
+            if parent is not None and isinstance(before, dict):
+                old = getattr(parent, collection)
+                found = patch_index(before, old, policies, targets, _POLICY_ORDER)
+            if found is None:
+                found = group_index(policies, targets)
+            self._memo[name] = found
         assert isinstance(found, dict)
         return found
 
@@ -296,7 +312,9 @@ def build_state(
         and _same(inputs.registrations, before.registrations)
     ):
         services = _restatused(previous.services, inputs, before.statuses)
+        parent: MeshState | None = previous
     else:
+        parent = None
         services = _services(inputs, previous.services if previous is not None else _NO_SERVICES)
     if previous is not None and before is not None and _same(inputs.sidecars, before.sidecars):
         sidecar_map = previous.sidecars
@@ -304,7 +322,7 @@ def build_state(
         sidecar_map = MappingProxyType(
             {s.serviceId: s for s in sorted(inputs.sidecars, key=_SERVICE_ID)}
         )
-    return MeshState(
+    state = MeshState(
         services=services,
         sidecars=sidecar_map,
         traffic_policies=tuple(sorted(traffic_policies, key=_POLICY_ORDER)),
@@ -313,6 +331,10 @@ def build_state(
         trust_bundle=trust_bundle,
         inputs=inputs,
     )
+    if parent is not None:
+        parent._memo.pop(_PARENT, None)
+        state._memo[_PARENT] = parent
+    return state
 
 
 _POLICY_ORDER = operator.attrgetter("namespace", "name")
@@ -362,3 +384,54 @@ def _restatused(
         ]
         rebuilt[name] = _service(name, found, services[name])
     return MappingProxyType(rebuilt)
+
+
+_PARENT = "parent state"
+# A patch touching more policies than this is slower than grouping them all again.
+_PATCH_LIMIT = 32
+
+P = TypeVar("P")
+
+
+def group_index(
+    policies: Iterable[P], targets: Callable[[P], Iterable[str]]
+) -> dict[str, tuple[P, ...]]:
+    """Policies grouped under each service `targets` names, in the order given."""
+    grouped: dict[str, list[P]] = defaultdict(list)
+    for policy in policies:
+        for service in targets(policy):
+            grouped[service].append(policy)
+    return {k: tuple(v) for k, v in grouped.items()}
+
+
+def patch_index(
+    before: Mapping[str, tuple[P, ...]],
+    old: Sequence[P],
+    new: Sequence[P],
+    targets: Callable[[P], Iterable[str]],
+    order: Callable[[P], Any],
+) -> dict[str, tuple[P, ...]] | None:
+    """`group_index(new)` from `before = group_index(old)`, when `new` is `old` with a few
+    policies replaced in place (same length; `targets` resolving alike for both states),
+    re-sorting only the services they touch; None when that does not hold."""
+    if len(old) != len(new):
+        return None
+    changed = list(itertools.compress(range(len(new)), map(operator.is_not, old, new)))
+    if len(changed) > _PATCH_LIMIT:
+        return None
+    gone = {id(old[i]) for i in changed}
+    came = [new[i] for i in changed]
+    touched: set[str] = set()
+    for i in changed:
+        touched.update(targets(old[i]))
+        touched.update(targets(new[i]))
+    result = dict(before)
+    for service in touched:
+        kept = [p for p in result.get(service, ()) if id(p) not in gone]
+        kept.extend(p for p in came if service in targets(p))
+        kept.sort(key=order)
+        if kept:
+            result[service] = tuple(kept)
+        else:
+            result.pop(service, None)
+    return result
