@@ -18,11 +18,9 @@ certificates nearing expiry are renewed and pushed.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections.abc import Sequence
-from types import MappingProxyType
 
 from lucid.ca import CertificateAuthority
 from lucid.pipeline.debounce import DebounceConfig, Debouncer
@@ -220,11 +218,7 @@ class Pipeline:
             return state
         # A service's identity is in the plane of its primary (lowest serviceId) instance.
         planes = {name: service.primary.plane for name, service in state.services.items()}
-        return dataclasses.replace(
-            state,
-            identities=MappingProxyType(self.ca.identities(planes)),
-            trust_bundle=self.ca.trust_bundle(),
-        )
+        return state.with_identities(self.ca.identities(planes), self.ca.trust_bundle())
 
     def _snapshots(
         self, translation: Translation, nodes: Sequence[Node], *, stamp: float | None

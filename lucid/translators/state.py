@@ -21,7 +21,7 @@ import itertools
 import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Literal, TypeVar, get_args
 
@@ -180,6 +180,21 @@ class MeshState:
         rebuilt. One generation only: building a child forgets the grandparent."""
         found = self._memo.get(_PARENT)
         return found if isinstance(found, MeshState) else None
+
+    def with_identities(
+        self, identities: Mapping[str, Identity], trust_bundle: str | None
+    ) -> MeshState:
+        """This state with the mesh CA's certificates (issued once the services are
+        known), keeping its parent: selectors resolve alike, whatever the certificates."""
+        state = replace(
+            self,
+            identities=MappingProxyType(dict(sorted(identities.items()))),
+            trust_bundle=trust_bundle,
+        )
+        parent = self.parent()
+        if parent is not None:
+            state._memo[_PARENT] = parent
+        return state
 
     def resolve(self, selector: str) -> frozenset[str]:
         """The registered service names a selector picks (memoised per state)."""

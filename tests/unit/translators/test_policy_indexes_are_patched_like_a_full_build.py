@@ -65,3 +65,12 @@ def test_only_one_generation_is_kept():
     third = build_state(registrations, sidecars, traffic, security, previous=second)
     assert third.parent() is second
     assert second.parent() is None
+
+
+def test_certificates_added_later_keep_the_parent():
+    registrations, sidecars, traffic, security = generate(5, 1, 4, 2)
+    first = build_state(registrations, sidecars, traffic, security)
+    second = build_state(registrations, sidecars, traffic, security, previous=first)
+    with_certificates = second.with_identities({}, "bundle")
+    assert with_certificates.parent() is first
+    assert with_certificates.trust_bundle == "bundle"
