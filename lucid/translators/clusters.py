@@ -55,7 +55,7 @@ from lucid.models.parameters import CircuitBreakParameters
 from lucid.models.rules import PolicyCircuitBreakRule
 from lucid.models.sidecar import SidecarConfiguration
 from lucid.translators.endpoints import algorithm_of, cluster_name, load_assignment, uses_eds
-from lucid.translators.health_checks import health_checks
+from lucid.translators.health_checks import health_check
 from lucid.translators.mtls import (
     MESH_DOMAIN,
     TLS_TRANSPORT_SOCKET,
@@ -234,13 +234,10 @@ def cluster(state: MeshState, service: Service) -> cluster_pb2.Cluster:
     timeouts = sidecar.routing.timeout if sidecar is not None else None
     algorithm = algorithm_of(state, service.name)
     protocol = service.primary.protocol
-    result = Cluster(
-        name=cluster_name(service.name),
-        connect_timeout=duration_ms(
-            timeouts.connect if timeouts is not None else DEFAULT_CONNECT_TIMEOUT_MS
-        ),
-        lb_policy=LB_POLICY[algorithm],
-    )
+    result = Cluster(name=cluster_name(service.name), lb_policy=LB_POLICY[algorithm])
+    connect = timeouts.connect if timeouts is not None else DEFAULT_CONNECT_TIMEOUT_MS
+    result.connect_timeout.seconds, milliseconds = divmod(connect, 1000)
+    result.connect_timeout.nanos = milliseconds * 1_000_000
     if uses_eds(service):
         result.type = Cluster.EDS
         result.eds_cluster_config.eds_config.CopyFrom(_ads())
@@ -256,7 +253,7 @@ def cluster(state: MeshState, service: Service) -> cluster_pb2.Cluster:
         result.transport_socket.CopyFrom(upstream_mtls_socket(service))
     elif protocol in ("https", "grpcs"):
         result.transport_socket.CopyFrom(_transport_socket(service))
-    result.health_checks.extend(health_checks(service.primary.registration))
+    health_check(service.primary.registration, result.health_checks.add())
     # The registry decides membership: an instance that expires or deregisters leaves at
     # once, even while Envoy's own active checks would still pass it.
     result.ignore_health_on_host_removal = True

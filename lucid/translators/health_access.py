@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Final
+from typing import Final, cast
 
 from envoy.config.route.v3 import route_components_pb2 as rc
 from envoy.type.matcher.v3 import regex_pb2, string_pb2
@@ -73,12 +73,17 @@ def health_request(registration: ServiceRegistration) -> HealthRequest | None:
 
 
 def health_requests(state: MeshState, service: str) -> tuple[HealthRequest, ...]:
-    """The health-check requests of every instance of `service`, sorted, each once."""
+    """The health-check requests of every instance of `service`, sorted, each once
+    (once per state: the access rules, the policy routes and their key all read them)."""
+    key = ("health requests", service)
+    cached = state._memo.get(key)
+    if cached is not None:
+        return cast(tuple[HealthRequest, ...], cached)
     found = state.service(service)
-    if found is None:
-        return ()
-    requests = {health_request(i.registration) for i in found.instances}
-    return tuple(sorted(r for r in requests if r is not None))
+    requests = {health_request(i.registration) for i in found.instances} if found else set()
+    result = tuple(sorted(r for r in requests if r is not None))
+    state._memo[key] = result
+    return result
 
 
 def _exact(value: str) -> string_pb2.StringMatcher:

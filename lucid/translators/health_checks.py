@@ -83,14 +83,15 @@ def _uses_grpc(registration: ServiceRegistration) -> bool:
     return grpc_service and config.httpCheck is None
 
 
-def health_check(registration: ServiceRegistration) -> health_check_pb2.HealthCheck:
-    """The one active health check of a registration."""
+def health_check(
+    registration: ServiceRegistration, into: health_check_pb2.HealthCheck | None = None
+) -> health_check_pb2.HealthCheck:
+    """The one active health check of a registration (written into `into` when given)."""
     config = registration.healthCheck
-    result = HealthCheck(
-        timeout=_seconds(config.timeout),
-        interval=_seconds(config.interval),
-        no_traffic_interval=_seconds(config.interval),
-    )
+    result = HealthCheck() if into is None else into
+    result.timeout.seconds = config.timeout
+    result.interval.seconds = config.interval
+    result.no_traffic_interval.seconds = config.interval
     result.unhealthy_threshold.value = config.failureThreshold
     result.healthy_threshold.value = config.successThreshold
     if _uses_grpc(registration):
@@ -98,7 +99,7 @@ def health_check(registration: ServiceRegistration) -> health_check_pb2.HealthCh
         result.grpc_health_check.service_name = (grpc.service or "") if grpc else ""
         result.grpc_health_check.authority = registration.serviceName
         if grpc is not None:
-            result.timeout.CopyFrom(_seconds(grpc.timeout))
+            result.timeout.seconds = grpc.timeout
     else:
         result.http_health_check.CopyFrom(_http_check(registration))
     return result

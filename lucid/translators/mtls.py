@@ -16,10 +16,11 @@ the destination has instances in.
 
 from __future__ import annotations
 
+import functools
+
 from envoy.config.core.v3 import base_pb2, config_source_pb2
 from envoy.extensions.transport_sockets.tls.v3 import common_pb2, secret_pb2, tls_pb2
 from envoy.type.matcher.v3 import string_pb2
-from google.protobuf import any_pb2
 
 from lucid.models.config import MTLSConfig
 from lucid.translators.node import IDENTITY_SECRET, TRUST_SECRET
@@ -44,8 +45,10 @@ def data_source(value: str) -> base_pb2.DataSource:
     return base_pb2.DataSource(filename=value)
 
 
+@functools.cache
 def sds(name: str) -> secret_pb2.SdsSecretConfig:
-    """A reference to the SDS secret `name`, fetched over the node's ADS stream."""
+    """A reference to the SDS secret `name`, fetched over the node's ADS stream (built
+    once; callers copy it)."""
     return secret_pb2.SdsSecretConfig(
         name=name,
         sds_config=config_source_pb2.ConfigSource(
@@ -81,12 +84,15 @@ def sds_tls_context(*, peer: Service | None = None) -> tls_pb2.CommonTlsContext:
 def upstream_mtls_socket(service: Service) -> base_pb2.TransportSocket:
     """The caller's side of mesh mTLS to `service`: SNI `<service>.lucid.onion`, the
     destination's SPIFFE id checked, ALPN h2 for gRPC."""
-    common = sds_tls_context(peer=service)
+    context = tls_pb2.UpstreamTlsContext(sni=f"{service.name}{MESH_DOMAIN}")
+    common = context.common_tls_context
+    common.CopyFrom(sds_tls_context(peer=service))
     if service.primary.protocol in ("grpc", "grpcs"):
         common.alpn_protocols.append("h2")
-    context = tls_pb2.UpstreamTlsContext(
-        common_tls_context=common, sni=f"{service.name}{MESH_DOMAIN}"
-    )
-    packed = any_pb2.Any()
-    packed.Pack(context, deterministic=True)
-    return base_pb2.TransportSocket(name=TLS_TRANSPORT_SOCKET, typed_config=packed)
+    socket = base_pb2.TransportSocket(name=TLS_TRANSPORT_SOCKET)
+    socket.typed_config.type_url = _UPSTREAM_TLS_TYPE
+    socket.typed_config.value = context.SerializeToString(deterministic=True)
+    return socket
+
+
+_UPSTREAM_TLS_TYPE = "type.googleapis.com/" + tls_pb2.UpstreamTlsContext.DESCRIPTOR.full_name

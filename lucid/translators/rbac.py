@@ -422,11 +422,13 @@ def _peer(*, exact: str | None = None, prefix: str | None = None) -> Principal:
 def _filter(
     name: str, action: rbac_pb2.RBAC.Action.ValueType, policies: dict[str, Principal]
 ) -> hcm_pb2.HttpFilter:
-    rules = rbac_pb2.RBAC(action=action)
+    config = rbac_filter_pb2.RBAC()
+    rules = config.rules
+    rules.action = action
     for key in sorted(policies):
-        rules.policies[key].permissions.append(rbac_pb2.Permission(any=True))
-        rules.policies[key].principals.append(policies[key])
-    config = rbac_filter_pb2.RBAC(rules=rules)
+        policy = rules.policies[key]
+        policy.permissions.add(any=True)
+        policy.principals.append(policies[key])
     return hcm_pb2.HttpFilter(name=name, typed_config=pack(config))
 
 

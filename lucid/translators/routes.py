@@ -185,45 +185,39 @@ def routing_table(state: MeshState, src: Source) -> list[rc.Route] | None:
     return table
 
 
-def _source_headers(state: MeshState, service: str) -> list[base_pb2.HeaderValueOption]:
+def _source_headers(state: MeshState, service: str, config: route_pb2.RouteConfiguration) -> None:
     """Who is calling: the service name and its plane (that of its primary instance)."""
     found = state.service(service)
     values = [(SOURCE_HEADER, service)]
     if found is not None:
         values.append((SOURCE_PLANE_HEADER, found.primary.plane))
-    return [
-        base_pb2.HeaderValueOption(
-            header=base_pb2.HeaderValue(key=key, value=value),
-            append_action=base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD,
-        )
-        for key, value in values
-    ]
+    for key, value in values:
+        option = config.request_headers_to_add.add(append_action=_OVERWRITE)
+        option.header.key = key
+        option.header.value = value
+
+
+_OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
 
 
 def route_configurations(state: MeshState, node: Node) -> Sequence[route_pb2.RouteConfiguration]:
     """`routes-out`, and for a gateway `routes-edge`."""
     src = source(state, node.service)
-    hosts = [
-        virtual_host(state, src, d, proxyless=False) for d in destinations(state, node.service)
-    ]
+    outbound = route_pb2.RouteConfiguration(
+        name=OUTBOUND_ROUTES,
+        virtual_hosts=[
+            virtual_host(state, src, d, proxyless=False) for d in destinations(state, node.service)
+        ],
+    )
     table = routing_table(state, src)
     if table is not None:
-        hosts.append(rc.VirtualHost(name=CATCH_ALL, domains=[CATCH_ALL], routes=table))
-    result = [
-        route_pb2.RouteConfiguration(
-            name=OUTBOUND_ROUTES,
-            virtual_hosts=hosts,
-            request_headers_to_add=_source_headers(state, node.service),
-        )
-    ]
+        outbound.virtual_hosts.add(name=CATCH_ALL, domains=[CATCH_ALL]).routes.MergeFrom(table)
+    _source_headers(state, node.service, outbound)
+    result = [outbound]
     if node.is_gateway:
+        edge = route_pb2.RouteConfiguration(name=EDGE_ROUTES)
         edge_routes = edge_limited(state, node.service, table or [])
-        edge = rc.VirtualHost(name="edge", domains=[CATCH_ALL], routes=edge_routes)
-        result.append(
-            route_pb2.RouteConfiguration(
-                name=EDGE_ROUTES,
-                virtual_hosts=[edge],
-                request_headers_to_add=_source_headers(state, node.service),
-            )
-        )
+        edge.virtual_hosts.add(name="edge", domains=[CATCH_ALL]).routes.MergeFrom(edge_routes)
+        _source_headers(state, node.service, edge)
+        result.append(edge)
     return result
