@@ -137,7 +137,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "security_policies": args.security,
             "scoped_by_dependencies": not args.unscoped,
         },
-        "full_ms": {"median": statistics.median(full), "min": min(full), "max": max(full)},
+        "full_ms": {
+            "median": statistics.median(full),
+            "min": min(full),
+            "max": max(full),
+            # The first run also fills the process-wide caches (retry policies, regexes,
+            # protocol options); later runs find them, as a long-running server does.
+            "first": full[0],
+        },
         "full_stages_median_ms": {k: statistics.median(v) for k, v in stages.items()},
         "distinct_resources": resources,
         "serialized_bytes": serializer.bytes,
@@ -179,8 +186,9 @@ def table(result: dict[str, Any]) -> str:
             "full translation (median)",
             f"{result['full_ms']['median']:.0f} ms (target < {TARGET_FULL_MS:.0f} ms)",
         ),
+        ("  first run (cold caches)", f"{result['full_ms']['first']:.0f} ms"),
         (
-            "  state / translate / serialize",
+            "  state / translate / check+serialize",
             " / ".join(f"{v:.0f}" for v in result["full_stages_median_ms"].values()) + " ms",
         ),
         (
