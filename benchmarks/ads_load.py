@@ -3,15 +3,16 @@
 For each N (default 100, 1,000 and 5,000) a fresh `lucid serve` runs as its own process
 (SQLite store, default debounce) with a small mesh registered through the REST API. A
 load generator, in a second process, opens N SotW ADS streams that behave like Envoy:
-CDS wildcard; EDS for every EDS cluster; LDS wildcard; RDS for the listener's route
-configurations; every response ACKed at once, and EDS names re-subscribed when CDS
-changes. Once every stream has its initial configuration and the server is idle again
-(the initial ACK events written), the generator registers one new service through the
-API (every sidecar gets a new cluster and a new virtual host) and records, per stream,
-the time from that write until it has ACKed both the CDS and the RDS response carrying
-the new service. Reported: p50/p99/max convergence, the
-server's RSS (after the initial sync, and at the end) and CPU during the change, the
-generator's own CPU (both share the machine's cores), and the initial sync time.
+CDS wildcard; EDS for every EDS cluster; LDS wildcard; RDS for the route configurations
+the listeners' HTTP connection managers name; every response ACKed at once, and EDS
+(RDS) names re-subscribed when CDS (LDS) changes. Once every stream has its initial
+configuration and the server is idle again (the initial ACK events written), the
+generator registers one new service through the API (every sidecar gets a new cluster
+and a new virtual host) and records, per stream, the time from that write until it has
+ACKed both the CDS and the RDS response carrying the new service. Reported: p50/p99/max
+convergence, the server's RSS (after the initial sync, and at the end) and CPU during the
+change, the generator's own CPU (both share the machine's cores), and the initial sync
+time.
 
 Separately, `--envoy-clusters` (default 1,000) measures a real Envoy: services are
 registered, then an Envoy bootstrapped by `lucid bootstrap` is started, and the time from
@@ -144,13 +145,22 @@ class Server:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def wait_quiet(self, *, busy: float = 0.05, limit: float = 60.0) -> None:
-        """Until the server uses under `busy` of a core over half a second."""
+    def wait_quiet(self, *, busy: float = 0.05, window: float = 1.5, limit: float = 60.0) -> None:
+        """Until the server has used under `busy` of a core for `window` seconds on end.
+
+        The window is longer than the config events' flush interval (1 s): ACKs that
+        arrived during one flush are written a second later, and a shorter window (half
+        a second was used before) could end in that pause, so thousands of ACK events
+        were written in the middle of the measured push.
+        """
         deadline = time.monotonic() + limit
+        start, before = time.monotonic(), self.cpu_seconds()
         while time.monotonic() < deadline:
-            before = self.cpu_seconds()
-            time.sleep(0.5)
-            if self.cpu_seconds() - before < busy * 0.5:
+            time.sleep(0.1)
+            now, cpu = time.monotonic(), self.cpu_seconds()
+            if cpu - before > busy * max(now - start, 0.5):
+                start, before = now, cpu  # busy: the window starts again
+            elif now - start >= window:
                 return
 
     def stop(self) -> None:
@@ -170,6 +180,10 @@ async def generate(args: argparse.Namespace) -> dict[str, Any]:
     import grpc
     from envoy.config.cluster.v3 import cluster_pb2
     from envoy.config.core.v3 import base_pb2
+    from envoy.config.listener.v3 import listener_pb2
+    from envoy.extensions.filters.network.http_connection_manager.v3 import (
+        http_connection_manager_pb2 as hcm_pb2,
+    )
     from envoy.service.discovery.v3 import ads_pb2_grpc, discovery_pb2
     from google.protobuf import struct_pb2
 
@@ -182,6 +196,24 @@ async def generate(args: argparse.Namespace) -> dict[str, Any]:
     all_done = asyncio.Event()
 
     seen_clusters: dict[bytes, tuple[str, bool]] = {}
+    seen_listeners: dict[bytes, list[str]] = {}
+
+    def route_names(value: bytes) -> list[str]:
+        """The RDS route configurations a listener's HTTP connection managers name, as
+        Envoy learns them; each distinct listener parsed once."""
+        found = seen_listeners.get(value)
+        if found is None:
+            found = []
+            for chain in listener_pb2.Listener.FromString(value).filter_chains:
+                for network_filter in chain.filters:
+                    if network_filter.typed_config.type_url.endswith(".HttpConnectionManager"):
+                        hcm = hcm_pb2.HttpConnectionManager.FromString(
+                            network_filter.typed_config.value
+                        )
+                        if hcm.HasField("rds"):
+                            found.append(hcm.rds.route_config_name)
+            seen_listeners[value] = found
+        return found
 
     def described(value: bytes) -> tuple[str, bool]:
         """A cluster's name and whether it uses EDS; each distinct cluster parsed once (a
@@ -198,7 +230,7 @@ async def generate(args: argparse.Namespace) -> dict[str, Any]:
         meta.update({"appPort": 9081, "inboundPort": 9080, "plane": "ops"})
         node = base_pb2.Node(id=f"bench-{index}", cluster=service, metadata=meta)
         call = ads_pb2_grpc.AggregatedDiscoveryServiceStub(channel).StreamAggregatedResources()
-        routes = [f"routes-in|{service}", f"routes-out|{service}"]
+        routes: list[str] = []  # learnt from the listeners, as Envoy does
         eds: list[str] = []
         got: set[str] = set()
         new_seen = {CDS: False, RDS: False}
@@ -228,10 +260,13 @@ async def generate(args: argparse.Namespace) -> dict[str, Any]:
                 await call.write(discovery_pb2.DiscoveryRequest(type_url=EDS, resource_names=eds))
             if kind == CDS and CDS not in got:
                 await call.write(discovery_pb2.DiscoveryRequest(type_url=LDS))
-            if kind == LDS and LDS not in got:
-                await call.write(
-                    discovery_pb2.DiscoveryRequest(type_url=RDS, resource_names=routes)
-                )
+            if kind == LDS:
+                wanted = sorted({r for a in response.resources for r in route_names(a.value)})
+                if wanted != routes:
+                    routes[:] = wanted
+                    await call.write(
+                        discovery_pb2.DiscoveryRequest(type_url=RDS, resource_names=routes)
+                    )
             got.add(kind)
             if not counted and {CDS, LDS, RDS} <= got and (EDS in got or not eds):
                 counted = True
