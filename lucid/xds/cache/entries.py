@@ -29,9 +29,12 @@ from lucid.xds.resources import TypeUrl, Version
 
 VERSION_LENGTH = 16  # hex digits of sha256, as `lucid render` shows versions
 _RESOURCES_FIELD = 2  # `resources` in both DiscoveryResponse and DeltaDiscoveryResponse
+_ONE_BYTE = tuple(bytes((n,)) for n in range(0x80))
 
 
 def varint(value: int) -> bytes:
+    if value < 0x80:  # tags, short names and nonces: one byte
+        return _ONE_BYTE[value]
     out = bytearray()
     while True:
         byte = value & 0x7F
@@ -73,7 +76,10 @@ class Entry:
         self._delta: bytes | None = None
 
     def any_bytes(self) -> bytes:
-        return bytes(AnyProto(type_url=self.type_url, value=self.value).SerializeToString())
+        """The `Any` wrapping this resource, serialized (type_url = 1, value = 2), as
+        protobuf would write it, without building the message."""
+        head = length_delimited(1, self.type_url.encode())
+        return head + length_delimited(2, self.value) if self.value else head
 
     def as_any(self) -> AnyProto:
         return AnyProto(type_url=self.type_url, value=self.value)

@@ -23,23 +23,61 @@ from types import MappingProxyType
 from google.protobuf.message import Message
 
 from lucid.xds.cache.entries import Batch, Entry, digest
+from lucid.xds.cache.wire import sotw_prefix
 from lucid.xds.resources import ADS_ORDER, TypeUrl, Version
 
 _NO_ENTRIES: Mapping[str, Entry] = MappingProxyType({})
+MAX_SUBSETS = 64  # subsets of names remembered per view
 
 
 class TypeView:
-    """The entries of one type a node should have, by name (sorted), and their version."""
+    """The entries of one type a node should have, by name (sorted), and their version.
 
-    __slots__ = ("__weakref__", "entries", "type_url", "version")
+    A view also keeps, once asked, what every stream sending it would otherwise build
+    again: its state-of-the-world response without the per-stream nonce (`sotw_prefix`),
+    and the views of the subsets of names that streams ask for (`subset`), so a thousand
+    sidecars asking for the same endpoints share one subset, one version and one body.
+    """
+
+    __slots__ = ("__weakref__", "_sotw", "_subsets", "entries", "type_url", "version")
 
     def __init__(self, type_url: TypeUrl, entries: Mapping[str, Entry], version: Version) -> None:
         self.type_url = type_url
         self.entries = entries
         self.version = version
+        self._sotw: bytes | None = None
+        self._subsets: dict[frozenset[str], TypeView] | None = None
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    @property
+    def sotw_prefix(self) -> bytes:
+        """A DiscoveryResponse carrying this view, every field but the nonce and the
+        control plane, which `sotw_response` appends."""
+        if self._sotw is None:
+            self._sotw = sotw_prefix(self.type_url, self.version, self.entries.values())
+        return self._sotw
+
+    def subset(self, names: frozenset[str]) -> TypeView:
+        """The view of the entries named in `names` (names without an entry are left
+        out); this very view when it has no other entries."""
+        entries = self.entries
+        if len(names) >= len(entries) and all(name in names for name in entries):
+            return self
+        known = self._subsets
+        found = known.get(names) if known is not None else None
+        if found is None:
+            if len(names) < len(entries):
+                picked = {n: entries[n] for n in sorted(names) if n in entries}
+            else:
+                picked = {n: e for n, e in entries.items() if n in names}
+            found = TypeView(self.type_url, MappingProxyType(picked), view_version(picked))
+            if known is None:
+                known = self._subsets = {}
+            if len(known) < MAX_SUBSETS:  # a client cycling through names cannot grow it
+                known[names] = found
+        return found
 
     def __repr__(self) -> str:
         return f"TypeView({self.type_url.rsplit('.', 1)[-1]}, {len(self.entries)}, {self.version})"

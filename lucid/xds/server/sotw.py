@@ -30,8 +30,8 @@ from typing import Any
 
 from envoy.service.discovery.v3 import discovery_pb2
 
-from lucid.xds.cache import EMPTY_VERSION, Entry, view_version
-from lucid.xds.cache.wire import sotw_response
+from lucid.xds.cache import Entry, TypeView, empty_view, view_version
+from lucid.xds.cache.wire import control_plane_field, sotw_finish
 from lucid.xds.resources import CLUSTER, WILDCARD_TYPES, TypeUrl, order_of
 from lucid.xds.server.session import Session
 from lucid.xds.server.status import subscription_label
@@ -63,6 +63,7 @@ class SotwSession(Session):
         super().__init__(**kwargs)
         self.types: dict[TypeUrl, SotwType] = {}
         self._opened = time.monotonic()
+        self.control_plane_field = control_plane_field(self.control_plane)
 
     def wants(self, type_url: TypeUrl) -> bool:
         state = self.types.get(type_url)
@@ -129,28 +130,22 @@ class SotwSession(Session):
 
     # -- responses ------------------------------------------------------------------------------
 
-    def _desired(self, type_url: TypeUrl, state: SotwType) -> tuple[Mapping[str, Entry], str]:
+    def _desired(self, type_url: TypeUrl, state: SotwType) -> TypeView:
         view = self.snapshot.view(type_url)
         if state.wildcard:
-            return view.entries, view.version
-        names = state.names
-        if not names:
-            return _NOTHING, EMPTY_VERSION
-        if len(names) >= len(view.entries) and all(n in names for n in view.entries):
-            return view.entries, view.version
-        if len(names) < len(view.entries):
-            subset = {n: view.entries[n] for n in sorted(names) if n in view.entries}
-        else:
-            subset = {n: e for n, e in view.entries.items() if n in names}
-        return MappingProxyType(subset), view_version(subset)
+            return view
+        if not state.names:
+            return empty_view(type_url)
+        return view.subset(state.names)
 
     def respond(self, dirty: set[TypeUrl]) -> None:
-        breaks: list[tuple[TypeUrl, Mapping[str, Entry], str]] = []
+        breaks: list[tuple[TypeUrl, TypeView]] = []
         for type_url in sorted(dirty, key=lambda t: (order_of(t), t)):
             state = self.types.get(type_url)
             if state is None or not state.requested:
                 continue
-            entries, version = self._desired(type_url, state)
+            view = self._desired(type_url, state)
+            entries = view.entries
             dropped = (
                 {n: e for n, e in state.sent.items() if n not in entries}
                 if self.fixed_type is None and type_url == CLUSTER
@@ -158,17 +153,20 @@ class SotwSession(Session):
             )
             if dropped:  # make before break: keep the dropped clusters for now
                 union = dict(sorted({**entries, **dropped}.items()))
-                self._send(type_url, state, MappingProxyType(union), view_version(union))
-                breaks.append((type_url, entries, version))
+                self._send(
+                    type_url,
+                    state,
+                    TypeView(type_url, MappingProxyType(union), view_version(union)),
+                )
+                breaks.append((type_url, view))
             else:
-                self._send(type_url, state, entries, version)
-        for type_url, entries, version in breaks:
-            self._send(type_url, self.types[type_url], entries, version)
+                self._send(type_url, state, view)
+        for type_url, view in breaks:
+            self._send(type_url, self.types[type_url], view)
 
-    def _send(
-        self, type_url: TypeUrl, state: SotwType, entries: Mapping[str, Entry], version: str
-    ) -> None:
+    def _send(self, type_url: TypeUrl, state: SotwType, view: TypeView) -> None:
         assert self.stream is not None
+        entries, version = view.entries, view.version
         if not state.force and version == state.sent_version:
             return
         if not entries and state.sent_version is None and not state.wildcard:
@@ -176,13 +174,7 @@ class SotwSession(Session):
             return
         state.force = False
         nonce = self.next_nonce()
-        payload = sotw_response(
-            type_url=type_url,
-            version=version,
-            nonce=nonce,
-            entries=entries.values(),
-            control_plane=self.control_plane,
-        )
+        payload = sotw_finish(view.sotw_prefix, nonce, self.control_plane_field)
         stamp = self.snapshot.stamp
         state.nonce, state.sent, state.sent_version = nonce, entries, version
         state.stamp = stamp if stamp is not None and stamp >= self._opened else None
