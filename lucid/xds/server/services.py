@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -58,7 +58,7 @@ SERVICES: dict[str, tuple[TypeUrl | None, str, str]] = {
     "envoy.service.secret.v3.SecretDiscoveryService": (SECRET, "StreamSecrets", "DeltaSecrets"),
 }
 
-Handler = Callable[[AsyncIterator[Any], grpc.aio.ServicerContext[Any, Any]], AsyncIterator[bytes]]
+Handler = Callable[[AsyncIterator[Any], grpc.aio.ServicerContext[Any, Any]], Awaitable[None]]
 
 
 class DiscoveryServices:
@@ -100,7 +100,7 @@ class DiscoveryServices:
     ) -> Handler:
         async def handle(
             requests: AsyncIterator[Any], context: grpc.aio.ServicerContext[Any, Any]
-        ) -> AsyncIterator[bytes]:
+        ) -> None:
             session = kind(
                 watcher=self.watcher,
                 registry=self.registry,
@@ -109,27 +109,31 @@ class DiscoveryServices:
                 fixed_type=fixed,
                 control_plane=self.control_plane,
             )
-            async for message in run_session(session, requests, context):
-                yield message
+            await run_session(session, context)
 
         return handle
 
 
-async def _read(session: SotwSession | DeltaSession, requests: AsyncIterator[Any]) -> None:
+async def _read(
+    session: SotwSession | DeltaSession, context: grpc.aio.ServicerContext[Any, Any]
+) -> None:
     try:
-        async for request in requests:
+        while (request := await context.read()) is not grpc.aio.EOF:
             session.handle(request)
     finally:
         session.ready.set()  # wake the writer: the client is gone or broke a rule
 
 
 async def run_session(
-    session: SotwSession | DeltaSession,
-    requests: AsyncIterator[Any],
-    context: grpc.aio.ServicerContext[Any, Any],
-) -> AsyncIterator[bytes]:
-    """Write the session's responses until the client leaves or breaks the protocol."""
-    reader = asyncio.create_task(_read(session, requests))
+    session: SotwSession | DeltaSession, context: grpc.aio.ServicerContext[Any, Any]
+) -> None:
+    """Write the session's responses until the client leaves or breaks the protocol.
+
+    Requests are read by a task of their own; this coroutine writes. Both talk to the call
+    directly (`read`, `write`) rather than through iterators: a push to thousands of
+    streams pays those layers once per message.
+    """
+    reader = asyncio.create_task(_read(session, context))
     try:
         while True:
             await session.ready.wait()
@@ -143,7 +147,7 @@ async def run_session(
                 log.exception("building responses for %s failed", _who(session))
                 await context.abort(grpc.StatusCode.INTERNAL, "the control plane failed")
             for message in messages:
-                yield message
+                await context.write(message)
     finally:
         reader.cancel()
         session.close()
