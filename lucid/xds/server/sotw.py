@@ -72,7 +72,9 @@ class SotwSession(Session):
     # -- requests -------------------------------------------------------------------------------
 
     def handle(self, request: discovery_pb2.DiscoveryRequest) -> None:
-        self.check_node(request.node, request.HasField("node"))
+        has_node = request.HasField("node")  # Envoy sends it on the first request only
+        if has_node or self.node is None:
+            self.check_node(request.node, has_node)
         type_url = self.type_of(request.type_url)
         names = request.resource_names
         self.check_names(names, what="resource_names")
@@ -104,11 +106,12 @@ class SotwSession(Session):
         else:
             state.legacy = False
             state.wildcard, state.names = WILDCARD in names, names - {WILDCARD}
-        if self.stream is not None:
+        changed = first or (state.wildcard, state.names) != before
+        if changed and self.stream is not None:
             self.stream.type(type_url).subscription = subscription_label(
                 state.wildcard, state.names
             )
-        return first or (state.wildcard, state.names) != before
+        return changed
 
     def _ack_or_nack(
         self, type_url: TypeUrl, state: SotwType, request: discovery_pb2.DiscoveryRequest

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal, Protocol
@@ -154,8 +154,8 @@ class ProxyRegistry:
             hook.rejected(stream, type_url, version, error)
 
 
-def subscription_label(wildcard: bool, names: Iterable[str]) -> str:
-    count = sum(1 for _ in names)
+def subscription_label(wildcard: bool, names: Collection[str]) -> str:
+    count = len(names)
     if wildcard:
         return "*" if not count else f"*+{count}"
     return f"{count} name" + ("" if count == 1 else "s")
