@@ -27,6 +27,7 @@ from lucid.xds.cache.snapshot import (
     ViewTable,
     changed_types,
 )
+from lucid.xds.resources import TypeUrl
 
 log = logging.getLogger(__name__)
 
@@ -114,13 +115,18 @@ class SnapshotCache:
         Snapshots of nodes nobody watches (any more) are dropped.
         """
         woken = 0
+        # Nodes of one shape go from one shared snapshot to another: compare each pair once.
+        compared: dict[tuple[int, int], frozenset[TypeUrl]] = {}
         for node, snapshot in snapshots.items():
             watches = self._watches.get(node)
             if not watches:
                 continue
             old = self._snapshots.get(node)
             self._snapshots[node] = snapshot
-            changed = changed_types(old, snapshot)
+            pair = (id(old), id(snapshot))  # both alive in this loop: ids are not reused
+            changed = compared.get(pair)
+            if changed is None:
+                changed = compared[pair] = changed_types(old, snapshot)
             if not changed:
                 continue
             woken += 1
