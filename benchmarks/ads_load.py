@@ -55,6 +55,7 @@ CDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
 EDS = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
 LDS = "type.googleapis.com/envoy.config.listener.v3.Listener"
 RDS = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
+ACTIVE_CLUSTERS = {"filter": "^cluster_manager.active_clusters$", "type": "Gauges"}
 STREAMS_PER_CHANNEL = 100
 TIMEOUT = 300.0
 
@@ -478,9 +479,10 @@ def envoy_clusters(count: int, *, warmed: bool) -> dict[str, Any]:
             with httpx.Client(timeout=1) as client:
                 while time.monotonic() - started < 60:
                     try:
-                        text = client.get(
-                            f"{admin}/stats", params={"filter": "^cluster_manager.active_clusters$"}
-                        ).text
+                        # Gauges only: with 1,000 clusters a filter over every stat
+                        # takes Envoy's main thread 22 ms per poll (6 ms this way),
+                        # time taken from the very start-up being measured.
+                        text = client.get(f"{admin}/stats", params=ACTIVE_CLUSTERS).text
                         up = up or time.monotonic() - started
                         active = int(text.split(":")[1]) if ":" in text else 0
                     except (httpx.HTTPError, ValueError):
