@@ -4,7 +4,8 @@ Full: `build_state` + every node's resources (3,000 sidecars for 1,000 services 
 instances) + the pre-publish consistency check + serializing each distinct resource once
 (versions are hashes of those bytes). Incremental: one traffic policy changed, the new
 state translated with the previous translation to reuse from, and only new resources
-serialized. Runs with the server's garbage-collector settings (`lucid.runtime.tune_gc`;
+serialized; then the same with one instance's health flipped (the registry's most frequent
+change). Runs with the server's garbage-collector settings (`lucid.runtime.tune_gc`;
 `--default-gc` for CPython's). Prints JSON (with machine, versions and commit) and a short
 table.
 
@@ -127,6 +128,33 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ms, (previous, fresh) = timed(lambda: step(traffic, previous))  # noqa: B023
         incremental.append(ms)
         rebuilt.append(fresh)
+    # The registry's most frequent change: one instance's health flips.
+    health: list[float] = []
+    statuses = {r.serviceId: "healthy" for r in registrations}
+    previous = Translation(
+        build_state(registrations, sidecars, traffic, security, statuses=statuses, **extra)
+    )
+    serializer.publish(previous, nodes)
+    for round_ in range(1, args.repeat + 1):
+        flipped = registrations[(round_ * 97) % len(registrations)].serviceId
+        statuses[flipped] = "unhealthy" if statuses[flipped] == "healthy" else "healthy"
+
+        def flip(before: Translation) -> Translation:
+            state = build_state(
+                registrations,
+                sidecars,
+                traffic,
+                security,
+                statuses=statuses,
+                previous=before.state,
+                **extra,
+            )
+            current = Translation(state, previous=before)
+            serializer.publish(current, nodes)
+            return current
+
+        ms, previous = timed(lambda: flip(previous))  # noqa: B023
+        health.append(ms)
     return {
         "benchmark": "translate",
         "mesh": {
@@ -154,6 +182,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "max": max(incremental),
         },
         "incremental_resources_reserialized_median": statistics.median(rebuilt),
+        "incremental_health_flip_ms": {
+            "median": statistics.median(health),
+            "min": min(health),
+            "max": max(health),
+        },
         "targets_ms": {"full": TARGET_FULL_MS, "incremental": TARGET_INCREMENTAL_MS},
         "machine": machine(),
     }
@@ -197,6 +230,10 @@ def table(result: dict[str, Any]) -> str:
             f"(target < {TARGET_INCREMENTAL_MS:.0f} ms)",
         ),
         ("  resources re-serialized", str(result["incremental_resources_reserialized_median"])),
+        (
+            "incremental, one health flip (median)",
+            f"{result['incremental_health_flip_ms']['median']:.1f} ms",
+        ),
     ]
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)
