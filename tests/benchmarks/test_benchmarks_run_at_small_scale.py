@@ -1,0 +1,47 @@
+"""The benchmarks keep working: each runs at a small scale, as `make bench` would run it,
+and reports every figure the README quotes. Nothing here asserts a time (DESIGN.md:
+speed is measured by the benchmarks, never by tests)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(script: str, *args: str, out: Path) -> dict:
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args, "--json", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=180,
+        cwd=ROOT,
+    )
+    return json.loads(out.read_text())
+
+
+def test_the_translation_benchmark_reports_full_and_incremental_figures(tmp_path):
+    report = _run("translate.py", "--services", "30", "--repeat", "2", out=tmp_path / "t.json")
+    assert report["mesh"]["nodes"] == 90
+    for key in ("full_ms", "incremental_ms", "incremental_health_flip_ms"):
+        assert report[key]["median"] > 0
+    assert report["full_ms"]["first"] > 0
+    assert set(report["full_stages_median_ms"]) == {"state", "translate", "serialize"}
+    assert report["distinct_resources"] > 0
+    assert report["machine"]["commit"]
+
+
+def test_the_ads_load_benchmark_reports_convergence_and_envoy_start(tmp_path):
+    report = _run(
+        "ads_load.py", "--streams", "10", "--envoy-clusters", "20", out=tmp_path / "a.json"
+    )
+    (load,) = report["load"]
+    assert load["streams"] == 10
+    assert load["convergence_ms"]["p99"] >= load["convergence_ms"]["p50"] > 0
+    assert load["server_rss_mb_synced"] > 0
+    for start in report["envoy"]:
+        assert start["active"] >= 20
+        assert start["start_to_active_ms"] >= start["start_to_applied_ms"] > 0
