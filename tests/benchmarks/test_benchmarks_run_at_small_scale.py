@@ -45,3 +45,17 @@ def test_the_ads_load_benchmark_reports_convergence_and_envoy_start(tmp_path):
     for start in report["envoy"]:
         assert start["active"] >= 20
         assert start["start_to_active_ms"] >= start["start_to_applied_ms"] > 0
+
+
+def test_the_health_benchmark_reports_skew_lag_and_publication(tmp_path):
+    report = _run(
+        "health.py",
+        *("--registrations", "20", "--upstreams", "2", "--duration", "8"),
+        *("--flip-after", "3", "--expiring", "2", "--watched", "5"),
+        out=tmp_path / "h.json",
+    )
+    assert report["registrations"] == 20
+    assert report["checks"] > 0
+    for key in ("schedule_skew_ms", "event_loop_lag_ms", "xds_push_after_status_change_ms"):
+        assert key in report
+    assert report["watched_nodes"] == 5
