@@ -22,10 +22,8 @@ other version is stable. This module does no I/O; the CLI reads files and prints
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping
-from types import MappingProxyType
 from typing import Any
 
 from google.protobuf import json_format
@@ -66,11 +64,7 @@ def mesh_state(models: Iterable[BaseModel], ca: CertificateAuthority | None = No
     )
     authority = ca or CertificateAuthority.ephemeral()
     planes = {name: service.primary.plane for name, service in state.services.items()}
-    return dataclasses.replace(
-        state,
-        identities=MappingProxyType(authority.identities(planes)),
-        trust_bundle=authority.trust_bundle(),
-    )
+    return state.with_identities(authority.identities(planes), authority.trust_bundle())
 
 
 def find_node(
