@@ -60,6 +60,7 @@ LDS = "type.googleapis.com/envoy.config.listener.v3.Listener"
 RDS = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
 CLUSTER_GAUGES = {"filter": "^cluster_manager.(active|warming)_clusters$", "type": "Gauges"}
 STREAMS_PER_CHANNEL = 100
+TOKEN_VARIABLE = "ADS_LOAD_API_TOKEN"  # how the generator process gets the API token
 TIMEOUT = 300.0
 
 
@@ -316,7 +317,7 @@ async def generate(args: argparse.Namespace) -> dict[str, Any]:
         response = await client.post(
             f"{args.api}/v1/apply",
             json={"documents": [registration(NEW_SERVICE, SERVICES + 1)]},
-            headers={"Authorization": f"Bearer {args.token}"},
+            headers={"Authorization": f"Bearer {os.environ[TOKEN_VARIABLE]}"},
         )
         response.raise_for_status()
     await asyncio.wait_for(all_done.wait(), TIMEOUT)
@@ -359,9 +360,10 @@ def run_load(streams: int) -> dict[str, Any]:
                 f"127.0.0.1:{server.xds_port}",
                 "--api",
                 server.url,
-                "--token",
-                server.token,
             ],
+            # The API token goes by environment, not argv: a command line is visible to
+            # every local user (and a token starting with "-" reads as an option).
+            env={**os.environ, TOKEN_VARIABLE: server.token},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -581,7 +583,6 @@ def main() -> None:
     parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--target", help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
-    parser.add_argument("--token", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
         print(json.dumps(asyncio.run(generate(args))), flush=True)

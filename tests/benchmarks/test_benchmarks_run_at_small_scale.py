@@ -13,13 +13,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(script: str, *args: str, out: Path) -> dict:
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / script), *args, "--json", str(out)],
-        check=True,
         capture_output=True,
+        text=True,
         timeout=180,
         cwd=ROOT,
     )
+    assert done.returncode == 0, f"{script} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return json.loads(out.read_text())
 
 
