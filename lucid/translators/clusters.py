@@ -38,7 +38,6 @@ from envoy.config.cluster.v3 import (
 )
 from envoy.config.core.v3 import (
     base_pb2,
-    config_source_pb2,
     protocol_pb2,
 )
 from envoy.extensions.transport_sockets.tls.v3 import (
@@ -49,13 +48,13 @@ from envoy.extensions.upstreams.http.v3 import (
     http_protocol_options_pb2,
 )
 from google.protobuf import any_pb2, duration_pb2
-from google.protobuf.message import Message
 
 from lucid.models.parameters import CircuitBreakParameters
 from lucid.models.rules import PolicyCircuitBreakRule
 from lucid.models.sidecar import SidecarConfiguration
 from lucid.translators.endpoints import algorithm_of, cluster_name, load_assignment, uses_eds
 from lucid.translators.health_checks import health_check
+from lucid.translators.messages import ads_config_source, pack
 from lucid.translators.mtls import (
     MESH_DOMAIN,
     TLS_TRANSPORT_SOCKET,
@@ -82,28 +81,9 @@ RETRY_BUDGET_MIN_CONCURRENCY = 3
 HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
 
-_TYPE_PREFIX = "type.googleapis.com/"
-
-
-def pack(message: Message) -> any_pb2.Any:
-    """`Any` with deterministic inner bytes (map fields sorted), so versions are stable.
-    (What `Any.Pack` does, without its Python-level steps: it runs for every filter.)"""
-    return any_pb2.Any(
-        type_url=_TYPE_PREFIX + message.DESCRIPTOR.full_name,
-        value=message.SerializeToString(deterministic=True),
-    )
-
-
 def duration_ms(milliseconds: int) -> duration_pb2.Duration:
     return duration_pb2.Duration(
         seconds=milliseconds // 1000, nanos=(milliseconds % 1000) * 1_000_000
-    )
-
-
-def _ads() -> config_source_pb2.ConfigSource:
-    return config_source_pb2.ConfigSource(
-        ads=config_source_pb2.AggregatedConfigSource(),
-        resource_api_version=config_source_pb2.V3,
     )
 
 
@@ -240,7 +220,7 @@ def cluster(state: MeshState, service: Service) -> cluster_pb2.Cluster:
     result.connect_timeout.nanos = milliseconds * 1_000_000
     if uses_eds(service):
         result.type = Cluster.EDS
-        result.eds_cluster_config.eds_config.CopyFrom(_ads())
+        result.eds_cluster_config.eds_config.CopyFrom(ads_config_source())
         result.eds_cluster_config.service_name = result.name
     else:
         result.type = Cluster.STRICT_DNS

@@ -29,7 +29,6 @@ from envoy.config.accesslog.v3 import accesslog_pb2
 from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.core.v3 import (
     address_pb2,
-    config_source_pb2,
     grpc_service_pb2,
     protocol_pb2,
 )
@@ -48,7 +47,8 @@ from google.protobuf import struct_pb2
 
 from lucid.models.config import LoggingConfig, MonitoringConfig, TracingConfig
 from lucid.models.sidecar import SidecarConfiguration
-from lucid.translators.clusters import HTTP_PROTOCOL_OPTIONS, duration_ms, pack
+from lucid.translators.clusters import HTTP_PROTOCOL_OPTIONS, duration_ms
+from lucid.translators.messages import ads_config_source, pack
 
 HCM_FILTER: Final = "envoy.filters.network.http_connection_manager"
 ROUTER_FILTER: Final = "envoy.filters.http.router"
@@ -222,13 +222,6 @@ def router_filter() -> hcm_pb2.HttpFilter:
     return hcm_pb2.HttpFilter(name=ROUTER_FILTER, typed_config=pack(router_pb2.Router()))
 
 
-@functools.cache
-def _ads() -> config_source_pb2.ConfigSource:
-    return config_source_pb2.ConfigSource(
-        ads=config_source_pb2.AggregatedConfigSource(), resource_api_version=config_source_pb2.V3
-    )
-
-
 def http_connection_manager(
     *,
     stat_prefix: str,
@@ -251,7 +244,7 @@ def http_connection_manager(
     )
     if route_config_name is not None:
         manager.rds.route_config_name = route_config_name
-        manager.rds.config_source.CopyFrom(_ads())
+        manager.rds.config_source.CopyFrom(ads_config_source())
     else:
         assert route_config is not None
         manager.route_config.CopyFrom(route_config)

@@ -49,8 +49,9 @@ from google.protobuf import wrappers_pb2
 from lucid.models.sidecar import SidecarConfiguration
 from lucid.translators import hcm
 from lucid.translators.access import Access, access, mtls_enabled
-from lucid.translators.clusters import HTTP_PROTOCOL_OPTIONS, duration_ms, pack
+from lucid.translators.clusters import HTTP_PROTOCOL_OPTIONS, duration_ms
 from lucid.translators.jwt import jwks_clusters, jwt_filter
+from lucid.translators.messages import pack
 from lucid.translators.mtls import TLS_TRANSPORT_SOCKET, sds_tls_context
 from lucid.translators.node import (
     EDGE_LISTENER,

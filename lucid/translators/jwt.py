@@ -42,8 +42,9 @@ from envoy.type.matcher.v3 import regex_pb2, string_pb2
 from google.protobuf import empty_pb2
 
 from lucid.translators.access import Access, AccessRule, JwtProvider, RequestMatch
-from lucid.translators.clusters import duration_ms, pack
+from lucid.translators.clusters import duration_ms
 from lucid.translators.health_access import control_plane_headers
+from lucid.translators.messages import pack
 from lucid.translators.mtls import TLS_TRANSPORT_SOCKET
 from lucid.translators.node import SOURCE_HEADER
 from lucid.translators.rbac import Caller, path_string_matcher

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import functools
 
-from envoy.config.core.v3 import base_pb2, config_source_pb2
+from envoy.config.core.v3 import base_pb2
 from envoy.extensions.transport_sockets.tls.v3 import common_pb2, secret_pb2, tls_pb2
 from envoy.type.matcher.v3 import string_pb2
 
 from lucid.models.config import MTLSConfig
+from lucid.translators.messages import ads_config_source, pack
 from lucid.translators.node import IDENTITY_SECRET, TRUST_SECRET
 from lucid.translators.state import MeshState, Service, spiffe_id
 
@@ -51,10 +52,7 @@ def sds(name: str) -> secret_pb2.SdsSecretConfig:
     once; callers copy it)."""
     return secret_pb2.SdsSecretConfig(
         name=name,
-        sds_config=config_source_pb2.ConfigSource(
-            ads=config_source_pb2.AggregatedConfigSource(),
-            resource_api_version=config_source_pb2.V3,
-        ),
+        sds_config=ads_config_source(),
     )
 
 
@@ -89,10 +87,4 @@ def upstream_mtls_socket(service: Service) -> base_pb2.TransportSocket:
     common.CopyFrom(sds_tls_context(peer=service))
     if service.primary.protocol in ("grpc", "grpcs"):
         common.alpn_protocols.append("h2")
-    socket = base_pb2.TransportSocket(name=TLS_TRANSPORT_SOCKET)
-    socket.typed_config.type_url = _UPSTREAM_TLS_TYPE
-    socket.typed_config.value = context.SerializeToString(deterministic=True)
-    return socket
-
-
-_UPSTREAM_TLS_TYPE = "type.googleapis.com/" + tls_pb2.UpstreamTlsContext.DESCRIPTOR.full_name
+    return base_pb2.TransportSocket(name=TLS_TRANSPORT_SOCKET, typed_config=pack(context))

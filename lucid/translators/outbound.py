@@ -26,12 +26,12 @@ from envoy.config.listener.v3 import api_listener_pb2, listener_components_pb2, 
 from envoy.config.route.v3 import route_pb2
 
 from lucid.models.sidecar import SidecarConfiguration
-from lucid.translators.clusters import pack
 from lucid.translators.hcm import (
     http_connection_manager,
     http_connection_manager_filter,
     monitoring_key,
 )
+from lucid.translators.messages import pack
 from lucid.translators.node import OUTBOUND_LISTENER, OUTBOUND_ROUTES, Node
 from lucid.translators.route_policies import stateful_session_filter
 from lucid.translators.routes import destinations, needs_stateful_session

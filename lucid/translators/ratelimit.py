@@ -45,8 +45,9 @@ from lucid.models.common import content_key
 from lucid.models.parameters import RateLimitParameters, RedirectParameters
 from lucid.models.rules import PolicyRateLimitRule, PolicyRedirectRule, PolicyRuleMatch
 from lucid.models.sidecar import SidecarConfiguration, SidecarPolicy
-from lucid.translators.clusters import duration_ms, pack
+from lucid.translators.clusters import duration_ms
 from lucid.translators.health_access import health_requests, health_route_matches
+from lucid.translators.messages import pack
 from lucid.translators.mtls import mtls_of
 from lucid.translators.node import SOURCE_HEADER
 from lucid.translators.route_match import (

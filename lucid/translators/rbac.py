@@ -57,7 +57,7 @@ from envoy.type.matcher.v3 import (
 
 from lucid.models.common import PLANES
 from lucid.translators.access import Access, AccessRule, Authentication, Permission, RequestMatch
-from lucid.translators.clusters import pack
+from lucid.translators.messages import pack
 from lucid.translators.node import SOURCE_HEADER, SOURCE_PLANE_HEADER
 from lucid.translators.state import TRUST_DOMAIN, MeshState, spiffe_id
 

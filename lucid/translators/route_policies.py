@@ -56,8 +56,9 @@ from envoy.type.http.v3 import cookie_pb2 as http_cookie_pb2
 from google.protobuf import any_pb2
 
 from lucid.models.config import RetryConfig
-from lucid.translators.clusters import circuit_break_parameters, duration_ms, pack
+from lucid.translators.clusters import circuit_break_parameters, duration_ms
 from lucid.translators.endpoints import algorithm_of
+from lucid.translators.messages import pack
 from lucid.translators.state import MeshState
 
 STATEFUL_SESSION_FILTER: Final = "envoy.filters.http.stateful_session"

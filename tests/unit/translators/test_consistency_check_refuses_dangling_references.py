@@ -15,10 +15,10 @@ from envoy.config.listener.v3 import listener_components_pb2, listener_pb2
 from envoy.config.route.v3 import route_components_pb2, route_pb2
 from envoy.extensions.transport_sockets.tls.v3 import secret_pb2, tls_pb2
 
-from lucid.translators.clusters import pack
 from lucid.translators.consistency import InconsistentResources, dangling_references
 from lucid.translators.hcm import http_connection_manager, http_connection_manager_filter
 from lucid.translators.mesh import NodeResources, Translation, check_consistency
+from lucid.translators.messages import pack
 from lucid.translators.node import Node
 from lucid.xds.resources import ADS_ORDER, CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET
 from tests.builders import endpoint, instance
