@@ -38,12 +38,26 @@ class Debouncer(Generic[T]):
     async def next(self, idle_timeout: float | None = None) -> tuple[list[T], float] | None:
         """The next debounced group of items and when its first item arrived; None when
         nothing arrives within `idle_timeout` seconds."""
+        head = await self.first(idle_timeout)
+        if head is None:
+            return None
+        items, started = head
+        return items + await self.rest(started), started
+
+    async def first(self, idle_timeout: float | None = None) -> tuple[list[T], float] | None:
+        """The first batch of the next group and when it arrived (None: nothing within
+        `idle_timeout`); `rest` then gathers the others. Split so that the pipeline can
+        start translating the first batch while the group is still open."""
         try:
             first = await asyncio.wait_for(self.queue.get(), idle_timeout)
         except TimeoutError:
             return None
-        started = time.monotonic()
-        items = list(first)
+        return list(first), time.monotonic()
+
+    async def rest(self, started: float) -> list[T]:
+        """The rest of the group begun at `started`: what arrives until `quiet` passes
+        without a change, or `max_delay` after `started` at the latest."""
+        items: list[T] = []
         deadline = started + self.config.max_delay
         while True:
             remaining = min(self.config.quiet, deadline - time.monotonic())
@@ -55,4 +69,4 @@ class Debouncer(Generic[T]):
                 break
         while not self.queue.empty():  # whatever already waits goes in this round too
             items.extend(self.queue.get_nowait())
-        return items, started
+        return items

@@ -9,10 +9,13 @@ references (`Translation.check`) and interned into a snapshot; `SnapshotCache.pu
 then wakes only the nodes whose views changed. A node that fails translation or the
 check keeps its last good snapshot, and the error is logged.
 
-Translation runs in a worker thread so the event loop keeps serving ACKs meanwhile; while
-a round runs, a newly connected node is left pending and translated right after it, on
-the new state. Every `renew_interval` a round runs even without changes, so workload
-certificates nearing expiry are renewed and pushed.
+Translation runs in a worker thread so the event loop keeps serving ACKs meanwhile. It
+starts with the first batch of a debounce group, while the debouncer still waits for
+quiet: when the group closes only later changes remain to translate, so a lone change is
+pushed as soon as the debounce allows. While a round runs (from its first change), a newly
+connected node is left pending and translated right after it, on the new state. Every
+`renew_interval` a round runs even without changes, so workload certificates nearing
+expiry are renewed and pushed.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from lucid.xds.server.metrics import XdsMetrics
 log = logging.getLogger(__name__)
 
 DEFAULT_RENEW_INTERVAL = 600.0  # seconds between rounds when nothing changes
+
+Computed = tuple[Translation, dict[Node, Snapshot]]  # a translation and the snapshots it made
 
 
 class Pipeline:
@@ -90,7 +95,7 @@ class Pipeline:
             await self._round([], stamp=None, full=True)
             follower = asyncio.create_task(self._follow())
             while not self._stopping.is_set():
-                waiting = asyncio.create_task(self.debouncer.next(self.renew_interval))
+                waiting = asyncio.create_task(self.debouncer.first(self.renew_interval))
                 await asyncio.wait({waiting, stopping}, return_when=asyncio.FIRST_COMPLETED)
                 if not waiting.done():
                     waiting.cancel()
@@ -98,10 +103,22 @@ class Pipeline:
                 got = waiting.result()
                 if got is None:  # quiet for renew_interval: renew certificates
                     await self._round([], stamp=None)
-                elif relevant(got[0]):
-                    await self._round(got[0], stamp=got[1])
+                    continue
+                head, since = got
+                # Translate the first batch while the debounce waits for quiet: a lone
+                # change (the common case) is then ready to push the moment quiet is
+                # reached, and a burst translates only what came after it, on top.
+                early = self._start_early(head, since) if relevant(head) else None
+                gathering = asyncio.create_task(self.debouncer.rest(since))
+                await asyncio.wait({gathering, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not gathering.done():
+                    gathering.cancel()
+                    break
+                changes = head + gathering.result()
+                if early is not None or relevant(changes):
+                    await self._round(changes, stamp=since, early=early, head=len(head))
                 else:  # only events or messages changed: nothing to translate
-                    self._published = max(self._published, got[0][-1].revision)
+                    self._published = max(self._published, changes[-1].revision)
                     await self._notify()
         finally:
             stopping.cancel()
@@ -110,6 +127,12 @@ class Pipeline:
 
     def stop(self) -> None:
         self._stopping.set()
+
+    @property
+    def busy(self) -> bool:
+        """Whether a round is under way: from the first change of a debounce group (its
+        translation starts then) until its snapshots are published."""
+        return self._busy
 
     async def settled(self, revision: int) -> None:
         """Wait until every change up to `revision` has been translated and published."""
@@ -129,18 +152,53 @@ class Pipeline:
 
     # -- rounds --------------------------------------------------------------------------------
 
+    def _start_early(self, changes: list[Change], stamp: float) -> asyncio.Task[Computed]:
+        """Translate `changes`, the first batch of a debounce group, in a worker thread
+        now; `_round` publishes the result when the group closes. Nodes that connect
+        meanwhile wait (pending) and are translated once the round is published."""
+        self._busy = True
+        nodes = self.cache.nodes()
+        previous = self.translation
+        return asyncio.create_task(
+            asyncio.to_thread(self._compute, changes, nodes, stamp, False, previous)
+        )
+
     async def _round(
-        self, changes: list[Change], *, stamp: float | None, full: bool = False
+        self,
+        changes: list[Change],
+        *,
+        stamp: float | None,
+        full: bool = False,
+        early: asyncio.Task[Computed] | None = None,
+        head: int = 0,
     ) -> None:
+        """Translate and publish one debounced group of changes. With `early`, the first
+        `head` changes are being translated already: the rest (if any) is translated on
+        top of that, and the snapshots of both are published together. If the early
+        translation failed, every change is translated again from the last published
+        state (a later change of the group may have mended what failed)."""
         self._busy = True
         covered = max((c.revision for c in changes), default=-1)
         started = time.perf_counter()
         outcome = "failed"
         try:
             nodes = self.cache.nodes()
-            translation, snapshots = await asyncio.to_thread(
-                self._compute, changes, nodes, stamp, full
-            )
+            previous, todo = self.translation, changes
+            snapshots: dict[Node, Snapshot] = {}
+            if early is not None:
+                try:
+                    previous, snapshots = await early
+                    todo = changes[head:]
+                except Exception:
+                    log.exception("translating the first change(s) failed; trying the group")
+            translation = previous
+            if todo or early is None:
+                translation, more = await asyncio.to_thread(
+                    self._compute, todo, nodes, stamp, full, previous
+                )
+                # Services `more` leaves out have the same views in both translations.
+                snapshots = {**snapshots, **more}
+            assert translation is not None
             self.translation = translation
             woken = self.cache.publish(snapshots)
             outcome = "pushed" if woken else "unchanged"
@@ -158,7 +216,6 @@ class Pipeline:
             self._busy = False
             self.rounds += 1
             if self.metrics is not None:
-                self.metrics.translation.observe(time.perf_counter() - started)
                 self.metrics.rounds.labels(outcome).inc()
         self._publish_pending()
         await self._notify()
@@ -170,19 +227,29 @@ class Pipeline:
             self.cache.publish(self._snapshots(self.translation, pending, stamp=None))
 
     def _compute(
-        self, changes: list[Change], nodes: Sequence[Node], stamp: float | None, full: bool
-    ) -> tuple[Translation, dict[Node, Snapshot]]:
-        if full:
-            self._since = self.loader.load_all()
-        else:
-            self.loader.apply(changes)
-        translation = Translation(self._state(), previous=self.translation)
-        affected = translation.affected_services()
-        self._remember_culprits(changes, affected, translation)
-        if affected is not None:
-            # Every other node's view is unchanged (the same object): keep its snapshot.
-            nodes = [node for node in nodes if node.service in affected]
-        return translation, self._snapshots(translation, nodes, stamp=stamp)
+        self,
+        changes: list[Change],
+        nodes: Sequence[Node],
+        stamp: float | None,
+        full: bool,
+        previous: Translation | None,
+    ) -> Computed:
+        started = time.perf_counter()
+        try:
+            if full:
+                self._since = self.loader.load_all()
+            else:
+                self.loader.apply(changes)
+            translation = Translation(self._state(previous), previous=previous)
+            affected = translation.affected_services()
+            self._remember_culprits(changes, affected, translation)
+            if affected is not None:
+                # Every other node's view is unchanged (the same object): keep its snapshot.
+                nodes = [node for node in nodes if node.service in affected]
+            return translation, self._snapshots(translation, nodes, stamp=stamp)
+        finally:
+            if self.metrics is not None:
+                self.metrics.translation.observe(time.perf_counter() - started)
 
     def _remember_culprits(
         self,
@@ -203,9 +270,9 @@ class Pipeline:
         """The policy documents whose change last altered what `node` receives."""
         return self._culprits.get(node.service, ())
 
-    def _state(self) -> MeshState:
+    def _state(self, translation: Translation | None) -> MeshState:
         inputs = self.loader.inputs()
-        previous = self.translation.state if self.translation is not None else None
+        previous = translation.state if translation is not None else None
         state = build_state(
             inputs.registrations,
             inputs.sidecars,

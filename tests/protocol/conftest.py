@@ -73,13 +73,15 @@ class Xds:
         return grpc.aio.insecure_channel(self.target, options=list(options.items()))
 
 
-async def start_xds(tmp_path: Path, options: XdsOptions | None = None) -> tuple[Xds, list[Any]]:
+async def start_xds(
+    tmp_path: Path, options: XdsOptions | None = None, debounce: DebounceConfig | None = None
+) -> tuple[Xds, list[Any]]:
     store = SQLiteStore(str(tmp_path / "lucid.db"))
     Resources(store).apply([registration(name, n) for n, name in enumerate(SERVICES, 1)])
     parts = build_xds(
         store,
         options=options or XdsOptions(port=0),
-        debounce=DebounceConfig(quiet=0.01, max_delay=0.1),
+        debounce=debounce or DebounceConfig(quiet=0.01, max_delay=0.1),
     )
     parts.events.flush_interval = 0.01
     tasks = [asyncio.create_task(c.run()) for c in parts.components]
