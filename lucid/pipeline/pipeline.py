@@ -246,7 +246,7 @@ class Pipeline:
             if affected is not None:
                 # Every other node's view is unchanged (the same object): keep its snapshot.
                 nodes = [node for node in nodes if node.service in affected]
-            return translation, self._snapshots(translation, nodes, stamp=stamp)
+            return translation, self._snapshots(translation, nodes, stamp=stamp, prepare=True)
         finally:
             if self.metrics is not None:
                 self.metrics.translation.observe(time.perf_counter() - started)
@@ -288,14 +288,28 @@ class Pipeline:
         return state.with_identities(self.ca.identities(planes), self.ca.trust_bundle())
 
     def _snapshots(
-        self, translation: Translation, nodes: Sequence[Node], *, stamp: float | None
+        self,
+        translation: Translation,
+        nodes: Sequence[Node],
+        *,
+        stamp: float | None,
+        prepare: bool = False,
     ) -> dict[Node, Snapshot]:
         """Snapshots of `nodes`; nodes sharing one view (instances of a service, which
-        translation gives the very same resources object) share one snapshot."""
+        translation gives the very same resources object) share one snapshot.
+
+        A round (`prepare`) also builds and serializes every destination's cluster and
+        load assignment, watched or not, for the first sidecar of a service that connects
+        before the next round; a node translated between rounds adds to what it built."""
         if self._built_for is not translation:
             self._built_for, self._built = translation, {}
         out: dict[Node, Snapshot] = {}
-        with self.cache.builder() as builder:
+        with self.cache.builder(adds=not prepare) as builder:
+            if prepare:
+                try:
+                    builder.prepare(translation.shared_parts())
+                except Exception:  # only a head start: the nodes below still get built
+                    log.exception("building the destinations' shared resources failed")
             for node in nodes:
                 try:
                     resources = translation.node(node)

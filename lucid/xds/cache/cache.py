@@ -66,9 +66,11 @@ class SnapshotCache:
     # -- building -------------------------------------------------------------------------
 
     @contextmanager
-    def builder(self) -> Iterator[SnapshotBuilder]:
-        """One round of snapshot building; message objects are serialized once per round."""
-        with self.interner.batch() as batch:
+    def builder(self, *, adds: bool = False) -> Iterator[SnapshotBuilder]:
+        """One round of snapshot building; message objects are serialized once per round.
+        With `adds` (nodes translated between rounds), the message objects it serializes
+        are remembered beside the last round's rather than instead of them."""
+        with self.interner.batch(adds=adds) as batch:
             yield SnapshotBuilder(self.views, batch)
 
     # -- ConfigWatcher ----------------------------------------------------------------------

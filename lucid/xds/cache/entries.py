@@ -120,8 +120,10 @@ class Interner:
     def __len__(self) -> int:
         return len(self._table)
 
-    def batch(self) -> Batch:
-        return Batch(self)
+    def batch(self, *, adds: bool = False) -> Batch:
+        """A round of interning. What it sees replaces what the next round may reuse,
+        or, with `adds` (a node translated between rounds), is added to it."""
+        return Batch(self, adds=adds)
 
     def intern(self, type_url: TypeUrl, name: str, value: bytes) -> Entry:
         full = hashlib.sha256(value).digest()
@@ -133,16 +135,17 @@ class Interner:
                 self._table[key] = found
             return found
 
-    def _finish(self, seen: dict[int, tuple[Message, Entry]]) -> None:
+    def _finish(self, seen: dict[int, tuple[Message, Entry]], *, adds: bool) -> None:
         with self._lock:
-            self._previous = seen
+            self._previous = {**self._previous, **seen} if adds else seen
 
 
 class Batch:
     """One round of interning; remembers message objects (by identity) it has seen."""
 
-    def __init__(self, interner: Interner) -> None:
+    def __init__(self, interner: Interner, *, adds: bool = False) -> None:
         self._interner = interner
+        self._adds = adds
         self._previous = interner._previous
         self._seen: dict[int, tuple[Message, Entry]] = {}
         self._closed = False
@@ -168,7 +171,7 @@ class Batch:
         """End the round: its messages are what the next round may reuse."""
         if not self._closed:
             self._closed = True
-            self._interner._finish(self._seen)
+            self._interner._finish(self._seen, adds=self._adds)
 
     def __enter__(self) -> Batch:
         return self

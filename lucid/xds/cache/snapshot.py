@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -167,6 +167,13 @@ class SnapshotBuilder:
             if type_url not in views:
                 views[type_url] = self._view(type_url, messages)
         return Snapshot(MappingProxyType(views), stamp)
+
+    def prepare(self, parts: Iterable[tuple[TypeUrl, str, Message]]) -> None:
+        """Serialize resources no node of this round may need but a node arriving before
+        the next one likely will (each destination's cluster and load assignment)."""
+        entry = self._batch.entry
+        for type_url, name, message in parts:
+            entry(type_url, name, message)
 
     def _view(self, type_url: TypeUrl, messages: Mapping[str, Message]) -> TypeView:
         known = self._by_mapping.get(id(messages))

@@ -46,3 +46,37 @@ def test_entries_nobody_uses_any_more_are_released() -> None:
     del snapshot, builder
     gc.collect()
     assert len(cache.interner) == 0
+
+
+def test_a_node_built_between_rounds_adds_to_what_the_next_round_reuses() -> None:
+    # Reuse is by message object: an object seen is not serialized again, so a message
+    # changed in place after it was seen keeps its old entry (translators never do that;
+    # here it shows which objects the round remembered).
+    cache = SnapshotCache()
+    a, b = cluster("a"), cluster("b")
+    with cache.builder() as builder:
+        round_a = builder.snapshot({CLUSTER: {"a": a}}).view(CLUSTER).entries["a"]
+    with cache.builder(adds=True) as builder:  # a node connecting between rounds
+        node_b = builder.snapshot({CLUSTER: {"b": b}}).view(CLUSTER).entries["b"]
+    a.connect_timeout.seconds = b.connect_timeout.seconds = 9
+    with cache.builder() as builder:
+        both = builder.snapshot({CLUSTER: {"a": a, "b": b}}).view(CLUSTER).entries
+    assert both["a"] is round_a and both["b"] is node_b  # neither serialized again
+    with cache.builder() as builder:  # that round replaced, not added: still both
+        again = builder.snapshot({CLUSTER: {"a": a}}).view(CLUSTER).entries
+    assert again["a"] is round_a
+    with cache.builder() as builder:
+        last = builder.snapshot({CLUSTER: {"b": b}}).view(CLUSTER).entries
+    assert last["b"] is not node_b  # the round before saw only "a": "b" is serialized anew
+    assert last["b"].version == resource_version(b)
+
+
+def test_prepared_resources_are_serialized_before_any_node_needs_them() -> None:
+    cache = SnapshotCache()
+    a = cluster("a")
+    with cache.builder() as builder:
+        builder.prepare([(CLUSTER, "a", a)])
+    assert len(cache.interner) == 1
+    with cache.builder(adds=True) as builder:
+        entry = builder.snapshot({CLUSTER: {"a": a}}).view(CLUSTER).entries["a"]
+    assert entry.version == resource_version(a)
