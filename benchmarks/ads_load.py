@@ -1,4 +1,4 @@
-"""ADS at scale: N Envoy-like streams, one change that touches every proxy, time to ACK.
+"""ADS at scale: N Envoy-like streams, changes that touch every proxy, time to ACK.
 
 For each N (default 100, 1,000 and 5,000) a fresh `lucid serve` runs as its own process
 (SQLite store, default debounce) with a small mesh registered through the REST API. A
@@ -7,25 +7,33 @@ CDS wildcard; EDS for every EDS cluster; LDS wildcard; RDS for the route configu
 the listeners' HTTP connection managers name; every response ACKed at once, and EDS
 (RDS) names re-subscribed when CDS (LDS) changes. Once every stream has its initial
 configuration and the server is idle again (the initial ACK events written), the
-generator registers one new service through the API (every sidecar gets a new cluster
-and a new virtual host) and records, per stream, the time from that write until it has
-ACKed both the CDS and the RDS response carrying the new service. Reported: p50/p99/max
-convergence, the server's RSS (after the initial sync, and at the end) and CPU during the
-change, the generator's own CPU (both share the machine's cores), and the initial sync
-time.
+generator makes each change in turn through the API, the server idle again before each,
+and records per stream the time from that write until it has ACKed a new version of
+every type the change moves:
+
+- `policy`: a traffic policy whose source is every sidecar's plane adds a redirect to a
+  destination they all reach: one new route configuration per sidecar (RDS).
+- `service`: a new service is registered: every sidecar gets a new cluster (CDS, after
+  which it re-subscribes EDS with the new name, as Envoy does) and a new virtual host
+  (RDS); seven gRPC messages per stream instead of two.
+
+Reported per change: p50/p99/max convergence, when the first response of the change
+reached each stream, the server's RSS (idle before the change, and after it) and CPU
+during the change, the generator's own CPU (both share the machine's cores), and the
+initial sync time.
 
 Separately, `--envoy-clusters` (default 1,000) measures a real Envoy: services are
 registered, then an Envoy bootstrapped by `lucid bootstrap` is started, and two times are
 taken from its start: until it has applied the CDS update (every cluster created, active
 or still warming: admin `cluster_manager.active_clusters` + `warming_clusters`; the time is
 Envoy's own `cluster_manager.cds.update_time`, as the admin thread answers polls late
-while it takes in EDS), and until
-every cluster is active (warmed: Envoy waits for each EDS cluster's endpoints and for the
-first active health check of every host before it uses a cluster). Once with its node
-translated cold (the first sidecar of its service) and once warm (the server already
-translated that service's sidecars).
+while it takes in EDS), and until every cluster is active (warmed: Envoy waits for each
+EDS cluster's endpoints and for the first active health check of every host before it
+uses a cluster). Once with its node translated cold (the first sidecar of its service)
+and once warm (the server already translated that service's sidecars).
 
-    .venv/bin/python benchmarks/ads_load.py [--streams 100 1000 5000] [--json out.json]
+    .venv/bin/python benchmarks/ads_load.py [--streams 100 1000 5000]
+        [--changes policy service] [--envoy-clusters 1000] [--json out.json]
 
 Prints JSON (machine, versions, commit) and a short table.
 """
@@ -186,7 +194,41 @@ class Server:
 # -- the load generator (a separate process) -------------------------------------------------
 
 
-async def generate(args: argparse.Namespace) -> dict[str, Any]:
+# What each change sends through the API, and the types every proxy must ACK at a new
+# version before it counts as converged.
+def change_documents(change: str) -> list[dict[str, Any]]:
+    if change == "policy":
+        # Every sidecar routes to svc-0, and the policy's source is their plane: each
+        # one's outbound route configuration gains a redirect (RDS only).
+        return [
+            {
+                "apiVersion": "lucid.mesh/v1",
+                "kind": "TrafficPolicy",
+                "spec": {
+                    "name": "bench-moved-path",
+                    "source": "plane:ops",
+                    "destination": "svc-0",
+                    "rules": [
+                        {
+                            "action": "redirect",
+                            "match": {"path": "/bench/*"},
+                            "parameters": {"target": "/bench-moved", "statusCode": 308},
+                        }
+                    ],
+                },
+            }
+        ]
+    # A new service: a new cluster (CDS, and the EDS re-subscription it causes) and a new
+    # virtual host (RDS) on every sidecar.
+    return [registration(NEW_SERVICE, SERVICES + 1)]
+
+
+CHANGES = {"policy": (RDS,), "service": (CDS, RDS)}
+
+
+async def generate(args: argparse.Namespace) -> None:
+    """Open the streams, report the initial sync, then make each change named on stdin
+    (one line each, answered with one JSON line) until stdin ends."""
     import grpc
     from envoy.config.cluster.v3 import cluster_pb2
     from envoy.config.core.v3 import base_pb2
@@ -199,11 +241,16 @@ async def generate(args: argparse.Namespace) -> dict[str, Any]:
 
     n = args.generate
     ready = asyncio.Event()
-    converged: dict[int, float] = {}
-    first_push: dict[int, float] = {}  # when the CDS push carrying the change arrived
     pending_ready = [n]
+    # The change under way: when it was made, the types it must move, and each stream's
+    # ACKed versions of those types just before it.
     t0: list[float] = []
+    expected: list[str] = []
+    baseline: dict[int, dict[str, str]] = {}
+    converged: dict[int, float] = {}
+    first_push: dict[int, float] = {}  # when the first response of the change arrived
     all_done = asyncio.Event()
+    acked: dict[int, dict[str, str]] = {}  # stream → type → version last ACKed
 
     seen_clusters: dict[bytes, tuple[str, bool]] = {}
     seen_listeners: dict[bytes, list[str]] = {}
@@ -242,21 +289,25 @@ async def generate(args: argparse.Namespace) -> dict[str, Any]:
         call = ads_pb2_grpc.AggregatedDiscoveryServiceStub(channel).StreamAggregatedResources()
         routes: list[str] = []  # learnt from the listeners, as Envoy does
         eds: list[str] = []
-        got: set[str] = set()
-        new_seen = {CDS: False, RDS: False}
+        versions = acked[index] = {}
         await call.write(discovery_pb2.DiscoveryRequest(node=node, type_url=CDS))
         counted = False
-        async for response in call:
+        while (response := await call.read()) is not grpc.aio.EOF:
             kind = response.type_url
             names: list[str] = eds if kind == EDS else routes if kind == RDS else []
+            if (
+                t0
+                and index not in first_push
+                and kind in expected
+                and response.version_info != baseline[index].get(kind)
+            ):
+                first_push[index] = time.monotonic() - t0[0]
             if kind == CDS:
-                clusters = [described(a.value) for a in response.resources]
-                wanted = sorted(name for name, is_eds in clusters if is_eds)
-                new_seen[CDS] = any(name == f"outbound|{NEW_SERVICE}" for name, _ in clusters)
-                if t0 and new_seen[CDS] and index not in first_push:
-                    first_push[index] = time.monotonic() - t0[0]
-            if kind == RDS:
-                new_seen[RDS] = any(NEW_SERVICE.encode() in a.value for a in response.resources)
+                wanted = sorted(
+                    name
+                    for name, is_eds in map(described, (a.value for a in response.resources))
+                    if is_eds
+                )
             await call.write(
                 discovery_pb2.DiscoveryRequest(
                     type_url=kind,
@@ -265,28 +316,30 @@ async def generate(args: argparse.Namespace) -> dict[str, Any]:
                     resource_names=names,
                 )
             )
+            versions[kind] = response.version_info
             if kind == CDS and wanted != eds:
-                eds[:] = wanted
+                eds = wanted
                 await call.write(discovery_pb2.DiscoveryRequest(type_url=EDS, resource_names=eds))
-            if kind == CDS and CDS not in got:
+            if kind == CDS and not counted and LDS not in versions:
                 await call.write(discovery_pb2.DiscoveryRequest(type_url=LDS))
             if kind == LDS:
                 wanted = sorted({r for a in response.resources for r in route_names(a.value)})
                 if wanted != routes:
-                    routes[:] = wanted
+                    routes = wanted
                     await call.write(
                         discovery_pb2.DiscoveryRequest(type_url=RDS, resource_names=routes)
                     )
-            got.add(kind)
-            if not counted and {CDS, LDS, RDS} <= got and (EDS in got or not eds):
+            if not counted and {CDS, LDS, RDS} <= versions.keys() and (EDS in versions or not eds):
                 counted = True
                 pending_ready[0] -= 1
                 if pending_ready[0] == 0:
                     ready.set()
-            if t0 and index not in converged and all(new_seen.values()):
-                converged[index] = time.monotonic() - t0[0]
-                if len(converged) == n:
-                    all_done.set()
+            if t0 and index not in converged:
+                before = baseline[index]
+                if all(versions.get(t) != before.get(t) for t in expected):
+                    converged[index] = time.monotonic() - t0[0]
+                    if len(converged) == n:
+                        all_done.set()
 
     # A local subchannel pool per channel: otherwise grpcio shares one connection between
     # channels to the same target, and the server's per-connection stream cap applies.
@@ -319,46 +372,59 @@ async def generate(args: argparse.Namespace) -> dict[str, Any]:
     # CPU that would otherwise be counted as the control plane's convergence.
     client = httpx.AsyncClient(timeout=60)
     (await client.get(f"{args.api}/healthz")).raise_for_status()
-    print(json.dumps({"ready": True}), flush=True)
-    sys.stdin.readline()  # the orchestrator sampled the server; go
-    before = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"initial_sync_s": round(initial, 3)}), flush=True)
     try:
-        t0.append(time.monotonic())
-        response = await client.post(
-            f"{args.api}/v1/apply",
-            json={"documents": [registration(NEW_SERVICE, SERVICES + 1)]},
-            headers={"Authorization": f"Bearer {os.environ[TOKEN_VARIABLE]}"},
-        )
-        response.raise_for_status()
-        await asyncio.wait_for(all_done.wait(), TIMEOUT)
+        # The orchestrator names each change once it has sampled the idle server.
+        while change := (await asyncio.to_thread(sys.stdin.readline)).strip():
+            expected[:] = CHANGES[change]
+            baseline.clear()
+            baseline.update({i: dict(v) for i, v in acked.items()})
+            converged.clear()
+            first_push.clear()
+            all_done.clear()
+            before = resource.getrusage(resource.RUSAGE_SELF)
+            t0[:] = [time.monotonic()]
+            response = await client.post(
+                f"{args.api}/v1/apply",
+                json={"documents": change_documents(change)},
+                headers={"Authorization": f"Bearer {os.environ[TOKEN_VARIABLE]}"},
+            )
+            response.raise_for_status()
+            await asyncio.wait_for(all_done.wait(), TIMEOUT)
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            t0.clear()
+            times = sorted(converged.values())
+            pushed = sorted(first_push.values())
+            result = {
+                "streams": n,
+                "change": change,
+                "initial_sync_s": round(initial, 3),
+                "convergence_ms": {
+                    "p50": round(statistics.median(times) * 1000, 1),
+                    "p99": round(times[min(len(times) - 1, int(len(times) * 0.99))] * 1000, 1),
+                    "max": round(times[-1] * 1000, 1),
+                },
+                "first_push_ms": {
+                    "min": round(pushed[0] * 1000, 1),
+                    "p50": round(statistics.median(pushed) * 1000, 1),
+                    "max": round(pushed[-1] * 1000, 1),
+                },
+                "generator_cpu_s": round(
+                    (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 3
+                ),
+            }
+            print(json.dumps(result), flush=True)
     finally:
         await client.aclose()
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    for task in tasks:
-        task.cancel()
-    for channel in channels:
-        await channel.close()
-    times = sorted(converged.values())
-    return {
-        "streams": n,
-        "initial_sync_s": round(initial, 3),
-        "convergence_ms": {
-            "p50": round(statistics.median(times) * 1000, 1),
-            "p99": round(times[min(len(times) - 1, int(len(times) * 0.99))] * 1000, 1),
-            "max": round(times[-1] * 1000, 1),
-        },
-        "first_push_ms": {
-            "min": round(min(first_push.values()) * 1000, 1),
-            "p50": round(statistics.median(first_push.values()) * 1000, 1),
-            "max": round(max(first_push.values()) * 1000, 1),
-        },
-        "generator_cpu_s": round(
-            (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 3
-        ),
-    }
+        for task in tasks:
+            task.cancel()
+        for channel in channels:
+            await channel.close()
 
 
-def run_load(streams: int) -> dict[str, Any]:
+def run_load(streams: int, changes: list[str]) -> list[dict[str, Any]]:
+    """One server and one generator of `streams` streams; each change in turn, the server
+    idle (ACK events written) before each."""
     server = Server()
     try:
         server.apply([registration(f"svc-{i}", i + 1) for i in range(SERVICES)])
@@ -381,20 +447,26 @@ def run_load(streams: int) -> dict[str, Any]:
             text=True,
         )
         assert generator.stdin is not None and generator.stdout is not None
-        line = generator.stdout.readline()
-        if not line:
+        if not generator.stdout.readline():
             raise RuntimeError("the generator failed before the initial sync")
-        server.wait_quiet()  # initial ACK events written, health checks settled
-        rss_synced = server.rss_mb()
-        cpu_before = server.cpu_seconds()
-        generator.stdin.write("go\n")
-        generator.stdin.flush()
-        result = json.loads(generator.stdout.readline())
-        result["server_cpu_s"] = round(server.cpu_seconds() - cpu_before, 3)
-        result["server_rss_mb_synced"] = round(rss_synced, 1)
-        result["server_rss_mb_end"] = round(server.rss_mb(), 1)
+        results = []
+        for change in changes:
+            server.wait_quiet()  # ACK events written, health checks settled
+            rss_synced = server.rss_mb()
+            cpu_before = server.cpu_seconds()
+            generator.stdin.write(change + "\n")
+            generator.stdin.flush()
+            line = generator.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the generator failed during the {change} change")
+            result = json.loads(line)
+            result["server_cpu_s"] = round(server.cpu_seconds() - cpu_before, 3)
+            result["server_rss_mb_synced"] = round(rss_synced, 1)
+            result["server_rss_mb_end"] = round(server.rss_mb(), 1)
+            results.append(result)
+        generator.stdin.close()
         generator.wait(timeout=60)
-        return dict(result)
+        return results
     finally:
         server.stop()
 
@@ -571,13 +643,14 @@ def machine() -> dict[str, Any]:
 
 def table(report: dict[str, Any]) -> str:
     lines = [
-        f"{'streams':>8}  {'sync s':>7}  {'p50 ms':>7}  {'p99 ms':>7}  {'max ms':>7}  "
-        f"{'RSS MB':>7}  {'srv CPU s':>9}  {'gen CPU s':>9}"
+        f"{'streams':>8}  {'change':>7}  {'sync s':>7}  {'p50 ms':>7}  {'p99 ms':>7}  "
+        f"{'max ms':>7}  {'RSS MB':>7}  {'srv CPU s':>9}  {'gen CPU s':>9}"
     ]
     for r in report["load"]:
         c = r["convergence_ms"]
         lines.append(
-            f"{r['streams']:>8}  {r['initial_sync_s']:>7}  {c['p50']:>7}  {c['p99']:>7}  "
+            f"{r['streams']:>8}  {r['change']:>7}  {r['initial_sync_s']:>7}  {c['p50']:>7}  "
+            f"{c['p99']:>7}  "
             f"{c['max']:>7}  {r['server_rss_mb_synced']:>7}  {r['server_cpu_s']:>9}  "
             f"{r['generator_cpu_s']:>9}"
         )
@@ -598,6 +671,13 @@ def table(report: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--streams", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument(
+        "--changes",
+        nargs="+",
+        choices=sorted(CHANGES),
+        default=["policy", "service"],
+        help="the changes made, in order, over the same streams",
+    )
     parser.add_argument("--envoy-clusters", type=int, default=1000, help="0: skip")
     parser.add_argument("--json", type=Path, help="also write the JSON report here")
     parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)
@@ -605,11 +685,11 @@ def main() -> None:
     parser.add_argument("--api", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
-        print(json.dumps(asyncio.run(generate(args))), flush=True)
+        asyncio.run(generate(args))
         return
     report: dict[str, Any] = {"machine": machine(), "services": SERVICES, "load": []}
     for streams in args.streams:
-        report["load"].append(run_load(streams))
+        report["load"].extend(run_load(streams, args.changes))
         print(f"  {streams} streams done", file=sys.stderr, flush=True)
     if args.envoy_clusters:
         report["envoy"] = [

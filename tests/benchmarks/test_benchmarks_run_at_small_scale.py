@@ -39,10 +39,12 @@ def test_the_ads_load_benchmark_reports_convergence_and_envoy_start(tmp_path):
     report = _run(
         "ads_load.py", "--streams", "10", "--envoy-clusters", "20", out=tmp_path / "a.json"
     )
-    (load,) = report["load"]
-    assert load["streams"] == 10
-    assert load["convergence_ms"]["p99"] >= load["convergence_ms"]["p50"] > 0
-    assert load["server_rss_mb_synced"] > 0
+    assert [load["change"] for load in report["load"]] == ["policy", "service"]
+    for load in report["load"]:
+        assert load["streams"] == 10
+        assert load["convergence_ms"]["p99"] >= load["convergence_ms"]["p50"] > 0
+        assert load["first_push_ms"]["max"] >= load["first_push_ms"]["min"] > 0
+        assert load["server_rss_mb_synced"] > 0
     for start in report["envoy"]:
         assert start["active"] >= 20
         assert start["start_to_active_ms"] >= start["start_to_applied_ms"] > 0
