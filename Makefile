@@ -28,6 +28,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/translate.py
 	$(BIN)/python benchmarks/ads_load.py
+	$(BIN)/python benchmarks/ads_floor.py
 	$(BIN)/python benchmarks/health.py
 
 clean:

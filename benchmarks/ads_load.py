@@ -422,10 +422,12 @@ async def generate(args: argparse.Namespace) -> None:
             await channel.close()
 
 
-def run_load(streams: int, changes: list[str]) -> list[dict[str, Any]]:
-    """One server and one generator of `streams` streams; each change in turn, the server
-    idle (ACK events written) before each."""
-    server = Server()
+def run_load(
+    streams: int, changes: list[str], *, server_type: type[Server] | None = None
+) -> list[dict[str, Any]]:
+    """One server (`lucid serve` unless `server_type`) and one generator of `streams`
+    streams; each change in turn, the server idle (ACK events written) before each."""
+    server = (server_type or Server)()
     try:
         server.apply([registration(f"svc-{i}", i + 1) for i in range(SERVICES)])
         generator = subprocess.Popen(

@@ -54,9 +54,9 @@ SHORT_NAMES: Final[dict[TypeUrl, str]] = {
 WILDCARD_TYPES: Final[frozenset[TypeUrl]] = frozenset({CLUSTER, LISTENER})
 
 
+_POSITIONS: Final[dict[str, int]] = {type_url: i for i, type_url in enumerate(ADS_ORDER)}
+
+
 def order_of(type_url: TypeUrl) -> int:
     """Position of `type_url` in the ADS order; unknown types go last, in a stable order."""
-    try:
-        return ADS_ORDER.index(type_url)
-    except ValueError:
-        return len(ADS_ORDER)
+    return _POSITIONS.get(type_url, len(ADS_ORDER))

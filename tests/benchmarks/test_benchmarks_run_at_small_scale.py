@@ -50,6 +50,15 @@ def test_the_ads_load_benchmark_reports_convergence_and_envoy_start(tmp_path):
         assert start["start_to_active_ms"] >= start["start_to_applied_ms"] > 0
 
 
+def test_the_ads_floor_benchmark_reports_the_same_figures_against_a_bare_server(tmp_path):
+    report = _run("ads_floor.py", "--streams", "10", out=tmp_path / "f.json")
+    assert report["server"].startswith("bare")
+    assert [load["change"] for load in report["load"]] == ["policy", "service"]
+    for load in report["load"]:
+        assert load["streams"] == 10
+        assert load["convergence_ms"]["p99"] >= load["convergence_ms"]["p50"] > 0
+
+
 def test_the_health_benchmark_reports_skew_lag_and_publication(tmp_path):
     report = _run(
         "health.py",

@@ -146,9 +146,8 @@ class Session(ABC):
                 f"{self.options.max_names_per_request} per request",
             )
         limit = self.options.max_name_length
-        for name in names:
-            if len(name) > limit:
-                raise ProtocolError("limit", f"{what}: a resource name is over {limit} chars")
+        if names and max(map(len, names)) > limit:
+            raise ProtocolError("limit", f"{what}: a resource name is over {limit} chars")
 
     def check_subscribed(self, count: int) -> None:
         if count > self.options.max_subscribed:

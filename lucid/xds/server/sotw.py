@@ -78,7 +78,9 @@ class SotwSession(Session):
         type_url = self.type_of(request.type_url)
         names = request.resource_names
         self.check_names(names, what="resource_names")
-        state = self.types.setdefault(type_url, SotwType())
+        state = self.types.get(type_url)
+        if state is None:
+            state = self.types[type_url] = SotwType()
         nonce = request.response_nonce
         if nonce:
             if nonce != state.nonce:
