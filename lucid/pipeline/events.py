@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -131,7 +132,9 @@ class ConfigEvents:
         self.flush_interval = flush_interval
         self.max_pending = max_pending
         self.dropped = 0
-        self._accepted: dict[tuple[int, TypeUrl], Outcome] = {}
+        # ACKs as they come (stream, type, version, when), made Outcomes at the flush:
+        # a push to thousands of proxies brings thousands within milliseconds.
+        self._accepted: dict[tuple[int, TypeUrl], tuple[StreamStatus, TypeUrl, str, float]] = {}
         self._rejected: list[Outcome] = []
         self._blamed: dict[tuple[str, str], list[Outcome]] = {}
         self._wake = asyncio.Event()
@@ -159,9 +162,7 @@ class ConfigEvents:
                     "%d config.accepted event(s) dropped: the store is behind", self.dropped
                 )
             return
-        self._accepted[key] = Outcome(
-            ACCEPTED, stream.node, stream.transport, type_url, version, None, datetime.now(UTC)
-        )
+        self._accepted[key] = (stream, type_url, version, time.time())
         self._wake.set()
 
     def rejected(self, stream: StreamStatus, type_url: TypeUrl, version: str, error: str) -> None:
@@ -197,7 +198,21 @@ class ConfigEvents:
         self.store.write(writes=writes)
 
     async def flush(self) -> None:
-        outcomes = [*self._rejected, *self._accepted.values()]
+        outcomes = [
+            *self._rejected,
+            *(
+                Outcome(
+                    ACCEPTED,
+                    stream.node,
+                    stream.transport,
+                    type_url,
+                    version,
+                    None,
+                    datetime.fromtimestamp(at, UTC),
+                )
+                for stream, type_url, version, at in self._accepted.values()
+            ),
+        ]
         blamed = self._blamed
         self._rejected, self._accepted, self._blamed = [], {}, {}
         if not outcomes:

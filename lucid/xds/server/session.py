@@ -138,13 +138,18 @@ class Session(ABC):
             raise ProtocolError("invalid", f"unknown type_url {shown!r}")
         return TypeUrl(type_url)
 
-    def check_names(self, names: Collection[str], *, what: str) -> None:
+    def check_names(self, names: Collection[str], *, what: str, lengths: bool = True) -> None:
+        """Refuse too many names, or (unless not `lengths`) a name that is too long."""
         if len(names) > self.options.max_names_per_request:
             raise ProtocolError(
                 "limit",
                 f"{what} lists {len(names)} names; at most "
                 f"{self.options.max_names_per_request} per request",
             )
+        if lengths:
+            self.check_lengths(names, what=what)
+
+    def check_lengths(self, names: Collection[str], *, what: str) -> None:
         limit = self.options.max_name_length
         if names and max(map(len, names)) > limit:
             raise ProtocolError("limit", f"{what}: a resource name is over {limit} chars")

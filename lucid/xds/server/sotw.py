@@ -77,7 +77,9 @@ class SotwSession(Session):
             self.check_node(request.node, has_node)
         type_url = self.type_of(request.type_url)
         names = request.resource_names
-        self.check_names(names, what="resource_names")
+        # The count now; lengths only of a list that differs from the subscription (an
+        # ACK repeats the names it was checked with).
+        self.check_names(names, what="resource_names", lengths=False)
         state = self.types.get(type_url)
         if state is None:
             state = self.types[type_url] = SotwType()
@@ -90,7 +92,10 @@ class SotwSession(Session):
                 state.answered = nonce
                 self._ack_or_nack(type_url, state, request)
         first = not state.requested
-        changed = self._subscribe(type_url, state, frozenset(names), first=first)
+        wanted = frozenset(names)
+        if wanted != state.names:
+            self.check_lengths(wanted, what="resource_names")
+        changed = self._subscribe(type_url, state, wanted, first=first)
         if not nonce:  # a first request (or a client starting over): always answer
             state.force = True
         if changed or state.force:
@@ -151,12 +156,13 @@ class SotwSession(Session):
                 continue
             view = self._desired(type_url, state)
             entries = view.entries
-            dropped = (
-                {n: e for n, e in state.sent.items() if n not in entries}
-                if self.fixed_type is None and type_url == CLUSTER
-                else {}
+            gone = (
+                state.sent.keys() - entries.keys()
+                if self.fixed_type is None and type_url == CLUSTER and state.sent
+                else None
             )
-            if dropped:  # make before break: keep the dropped clusters for now
+            if gone:  # make before break: keep the dropped clusters for now
+                dropped = {n: state.sent[n] for n in gone}
                 union = dict(sorted({**entries, **dropped}.items()))
                 self._send(
                     type_url,
