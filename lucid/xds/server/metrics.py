@@ -53,7 +53,8 @@ class XdsMetrics:
         )
         self.translation = Histogram(
             "lucid_xds_translation_seconds",
-            "Loading the state, translating it and building snapshots, per round",
+            "Loading the state, translating it and building snapshots (a round translates its"
+            " first change early, then the rest of its changes if any)",
             buckets=_SECONDS,
             registry=registry,
         )
