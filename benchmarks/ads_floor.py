@@ -99,6 +99,8 @@ async def serve() -> None:
     import grpc
     from envoy.service.discovery.v3 import discovery_pb2
 
+    from lucid.xds.cache.entries import length_delimited
+
     meshes = _meshes()
     made: set[str] = set()
     current = [meshes[frozenset()]]
@@ -120,8 +122,8 @@ async def serve() -> None:
         head = discovery_pb2.DiscoveryResponse(
             type_url=type_url, version_info=str(len(made)), nonce=str(stream.nonce)
         ).SerializeToString()
-        # resources = field 2, length-delimited: appended, as field order is free
-        return head + b"".join(b"\x12" + _varint(len(a)) + a for a in chosen)
+        # resources = field 2, appended: field order is free in protobuf's wire format
+        return head + b"".join(length_delimited(2, a) for a in chosen)
 
     async def handle(_requests: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
         stream = Stream()
@@ -207,15 +209,6 @@ async def serve() -> None:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
     await server.stop(0)
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | 0x80 if value else byte)
-        if not value:
-            return bytes(out)
 
 
 def _quiet(handler: Any) -> Any:
