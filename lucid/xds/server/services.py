@@ -1,7 +1,8 @@
 """The gRPC servicers: ADS (SotW and delta) and the per-type CDS/EDS/LDS/RDS/SDS services.
 
 They are thin on purpose: each RPC creates a session (`sotw.py` / `delta.py`), feeds it
-the requests from a reader task, and writes whatever the session has ready. Protocol
+the requests from a reader task, and writes whatever the session has ready; the per-type
+services' unary `Fetch*` calls are answered by `fetch.py`, with no session. Protocol
 errors end only their own stream, with the status code chosen here, the one place that
 maps them. Responses are pre-assembled bytes (`lucid.xds.cache.wire`), so the handlers
 are registered with no response serializer; request parsing is the generated classes'.
@@ -20,6 +21,7 @@ from envoy.service.discovery.v3 import discovery_pb2
 from lucid.xds.cache import ConfigWatcher
 from lucid.xds.resources import CLUSTER, ENDPOINT, LISTENER, ROUTE, SECRET, TypeUrl
 from lucid.xds.server.delta import DeltaSession
+from lucid.xds.server.fetch import fetch
 from lucid.xds.server.options import XdsOptions
 from lucid.xds.server.session import ProtocolError, Session
 from lucid.xds.server.sotw import SotwSession
@@ -92,8 +94,36 @@ class DiscoveryServices:
                     response_serializer=None,
                 ),
             }
+            if fixed is not None:  # the per-type services also answer one-off fetches
+                methods[sotw_method.replace("Stream", "Fetch", 1)] = (
+                    grpc.unary_unary_rpc_method_handler(
+                        self._fetch_handler(fixed),
+                        request_deserializer=discovery_pb2.DiscoveryRequest.FromString,
+                        response_serializer=None,
+                    )
+                )
             out.append(grpc.method_handlers_generic_handler(service, methods))
         return out
+
+    def _fetch_handler(
+        self, type_url: TypeUrl
+    ) -> Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[bytes]]:
+        async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
+            try:
+                return await fetch(
+                    request,
+                    type_url=type_url,
+                    watcher=self.watcher,
+                    options=self.options,
+                    peer=context.peer(),
+                    control_plane=self.control_plane,
+                )
+            except ProtocolError as error:
+                log.warning("refusing a fetch from %s: %s", context.peer(), error.message)
+                await context.abort(STATUS_OF[error.reason], error.message)
+                raise  # abort raises; this line is for type checkers
+
+        return handle
 
     def _handler(
         self, kind: type[SotwSession] | type[DeltaSession], fixed: TypeUrl | None

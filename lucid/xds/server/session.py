@@ -55,6 +55,25 @@ def is_loopback_peer(peer: str) -> bool:
     return False
 
 
+def check_names(
+    options: XdsOptions, names: Collection[str], *, what: str, lengths: bool = True
+) -> None:
+    """Refuse too many names, or (unless not `lengths`) a name that is too long."""
+    if len(names) > options.max_names_per_request:
+        raise ProtocolError(
+            "limit",
+            f"{what} lists {len(names)} names; at most {options.max_names_per_request} per request",
+        )
+    if lengths:
+        check_lengths(options, names, what=what)
+
+
+def check_lengths(options: XdsOptions, names: Collection[str], *, what: str) -> None:
+    limit = options.max_name_length
+    if names and max(map(len, names)) > limit:
+        raise ProtocolError("limit", f"{what}: a resource name is over {limit} chars")
+
+
 class Session(ABC):
     transport: Transport
 
@@ -139,20 +158,10 @@ class Session(ABC):
         return TypeUrl(type_url)
 
     def check_names(self, names: Collection[str], *, what: str, lengths: bool = True) -> None:
-        """Refuse too many names, or (unless not `lengths`) a name that is too long."""
-        if len(names) > self.options.max_names_per_request:
-            raise ProtocolError(
-                "limit",
-                f"{what} lists {len(names)} names; at most "
-                f"{self.options.max_names_per_request} per request",
-            )
-        if lengths:
-            self.check_lengths(names, what=what)
+        check_names(self.options, names, what=what, lengths=lengths)
 
     def check_lengths(self, names: Collection[str], *, what: str) -> None:
-        limit = self.options.max_name_length
-        if names and max(map(len, names)) > limit:
-            raise ProtocolError("limit", f"{what}: a resource name is over {limit} chars")
+        check_lengths(self.options, names, what=what)
 
     def check_subscribed(self, count: int) -> None:
         if count > self.options.max_subscribed:
