@@ -235,6 +235,7 @@ class BareServer(ads_load.Server):
         self.xds_port, self.port = ports["xds"], ports["http"]
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = "unused"
+        self.dir = None  # nothing on disk
         self.log = open(os.devnull, "wb")  # noqa: SIM115 - closed by stop()
 
     def apply(self, documents: list[dict[str, Any]]) -> None:

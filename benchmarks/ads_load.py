@@ -35,7 +35,9 @@ and once warm (the server already translated that service's sidecars).
     .venv/bin/python benchmarks/ads_load.py [--streams 100 1000 5000]
         [--changes policy service] [--envoy-clusters 1000] [--json out.json]
 
-Prints JSON (machine, versions, commit) and a short table.
+Prints JSON (machine, versions, commit) and a short table. Scratch directories (each
+server's store and log, each Envoy's bootstrap and log) are removed after each run unless
+BENCH_KEEP=1; BENCH_SERVER_LOG_LEVEL and BENCH_ENVOY_LOG_LEVEL raise their logging.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -75,6 +78,13 @@ CLUSTER_GAUGES = {
 STREAMS_PER_CHANNEL = 100
 TOKEN_VARIABLE = "ADS_LOAD_API_TOKEN"  # how the generator process gets the API token
 TIMEOUT = 300.0
+
+
+def scrap(directory: Path | None) -> None:
+    """Remove a scratch directory (a server's store and log, an Envoy's bootstrap and log)
+    unless BENCH_KEEP is set, to read them after a run."""
+    if directory is not None and not os.environ.get("BENCH_KEEP"):
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -189,6 +199,7 @@ class Server:
             self.process.kill()
             self.process.wait()
         self.log.close()
+        scrap(self.dir)
 
 
 # -- the load generator (a separate process) -------------------------------------------------
@@ -609,6 +620,7 @@ def envoy_clusters(count: int, *, warmed: bool) -> dict[str, Any]:
         }
     finally:
         server.stop()
+        scrap(workdir)
 
 
 # -- report ----------------------------------------------------------------------------------
