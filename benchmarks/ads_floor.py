@@ -69,7 +69,7 @@ def _meshes() -> dict[frozenset[str], Mesh]:
             mesh: Mesh = {}
             for number in range(SERVICES):
                 meta = struct_pb2.Struct()
-                meta.update({"appPort": 9081, "inboundPort": 9080, "plane": "ops"})
+                meta.update(ads_load.NODE_METADATA)
                 node = node_from_proto(
                     base_pb2.Node(id="floor", cluster=f"svc-{number}", metadata=meta)
                 )

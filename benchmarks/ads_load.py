@@ -66,6 +66,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LUCID = Path(sys.executable).parent / "lucid"
 ENVOY = Path(sys.executable).parent / "envoy"
 SERVICES = 20  # services in the mesh the streams belong to
+NODE_METADATA = {"appPort": 9081, "inboundPort": 9080, "plane": "ops"}  # every stream's node
 NEW_SERVICE = "svc-new"
 CDS = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
 EDS = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
@@ -295,7 +296,7 @@ async def generate(args: argparse.Namespace) -> None:
     async def stream(index: int, channel: grpc.aio.Channel) -> None:
         service = f"svc-{index % SERVICES}"
         meta = struct_pb2.Struct()
-        meta.update({"appPort": 9081, "inboundPort": 9080, "plane": "ops"})
+        meta.update(NODE_METADATA)
         node = base_pb2.Node(id=f"bench-{index}", cluster=service, metadata=meta)
         call = ads_pb2_grpc.AggregatedDiscoveryServiceStub(channel).StreamAggregatedResources()
         routes: list[str] = []  # learnt from the listeners, as Envoy does

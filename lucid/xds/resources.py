@@ -53,6 +53,9 @@ SHORT_NAMES: Final[dict[TypeUrl, str]] = {
 # request's empty name list means "everything"; the other types are always named.
 WILDCARD_TYPES: Final[frozenset[TypeUrl]] = frozenset({CLUSTER, LISTENER})
 
+# The name that asks for every resource of a type, whatever the type.
+WILDCARD: Final = "*"
+
 
 _POSITIONS: Final[dict[str, int]] = {type_url: i for i, type_url in enumerate(ADS_ORDER)}
 

@@ -37,6 +37,7 @@ from lucid.xds.resources import (
     ENDPOINT,
     REMOVAL_ORDER,
     SECRET,
+    WILDCARD,
     WILDCARD_TYPES,
     TypeUrl,
     order_of,
@@ -46,7 +47,6 @@ from lucid.xds.server.status import subscription_label
 
 log = logging.getLogger(__name__)
 
-WILDCARD = "*"
 MAX_PENDING = 32  # unacknowledged responses remembered per type
 # Removed last, after the listeners and routes that may still name them have moved on.
 BREAK_LATE: frozenset[TypeUrl] = frozenset({CLUSTER, ENDPOINT, SECRET})

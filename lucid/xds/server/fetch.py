@@ -12,7 +12,6 @@ and no ACK is expected; its errors are the streams' (`ProtocolError`).
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from envoy.service.discovery.v3 import discovery_pb2
 
@@ -21,13 +20,14 @@ from lucid.translators.node import Node
 from lucid.xds.cache import ConfigWatcher, Snapshot, TypeView, empty_view
 from lucid.xds.cache.wire import sotw_response
 from lucid.xds.nodes import node_from_proto
-from lucid.xds.resources import SECRET, SHORT_NAMES, WILDCARD_TYPES, TypeUrl
+from lucid.xds.resources import SECRET, SHORT_NAMES, WILDCARD, WILDCARD_TYPES, TypeUrl
 from lucid.xds.server.options import XdsOptions
-from lucid.xds.server.session import ProtocolError, check_names, is_loopback_peer
-
-log = logging.getLogger(__name__)
-
-WILDCARD = "*"
+from lucid.xds.server.session import (
+    ProtocolError,
+    check_names,
+    is_loopback_peer,
+    warn_plaintext_secrets,
+)
 
 
 async def fetch(
@@ -54,12 +54,7 @@ async def fetch(
     names = frozenset(request.resource_names)
     view = _chosen((await _ready(watcher, node)).view(type_url), names)
     if type_url == SECRET and view.entries and not is_loopback_peer(peer):
-        log.warning(
-            "SERVING SECRETS IN PLAINTEXT to %s (node %s, a fetch): the xDS channel is not "
-            "encrypted; keep xDS on loopback or put it behind mTLS",
-            peer,
-            node.id,
-        )
+        warn_plaintext_secrets(peer, node.id)
     return sotw_response(
         type_url=type_url,
         version=view.version,

@@ -55,6 +55,16 @@ def is_loopback_peer(peer: str) -> bool:
     return False
 
 
+def warn_plaintext_secrets(peer: str, node_id: str) -> None:
+    """Secrets are about to leave this machine over the plaintext xDS channel: say so."""
+    log.warning(
+        "SERVING SECRETS IN PLAINTEXT to %s (node %s): the xDS channel is not "
+        "encrypted; keep xDS on loopback or put it behind mTLS",
+        peer,
+        node_id,
+    )
+
+
 def check_names(
     options: XdsOptions, names: Collection[str], *, what: str, lengths: bool = True
 ) -> None:
@@ -186,12 +196,7 @@ class Session(ABC):
     def emit(self, type_url: TypeUrl, message: bytes) -> None:
         if type_url == SECRET and not self._warned_secrets and not is_loopback_peer(self.peer):
             self._warned_secrets = True
-            log.warning(
-                "SERVING SECRETS IN PLAINTEXT to %s (node %s): the xDS channel is not "
-                "encrypted; keep xDS on loopback or put it behind mTLS",
-                self.peer,
-                self.node.id if self.node else "?",
-            )
+            warn_plaintext_secrets(self.peer, self.node.id if self.node else "?")
         self._outbox.append(message)
 
     def on_change(self, snapshot: Snapshot, changed: frozenset[TypeUrl]) -> None:

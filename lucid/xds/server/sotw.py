@@ -32,13 +32,12 @@ from envoy.service.discovery.v3 import discovery_pb2
 
 from lucid.xds.cache import Entry, TypeView, empty_view, view_version
 from lucid.xds.cache.wire import control_plane_field, sotw_finish
-from lucid.xds.resources import CLUSTER, WILDCARD_TYPES, TypeUrl, order_of
+from lucid.xds.resources import CLUSTER, WILDCARD, WILDCARD_TYPES, TypeUrl, order_of
 from lucid.xds.server.session import Session
 from lucid.xds.server.status import subscription_label
 
 log = logging.getLogger(__name__)
 
-WILDCARD = "*"
 _NOTHING: Mapping[str, Entry] = MappingProxyType({})
 
 
