@@ -164,8 +164,17 @@ class Envoy:
         return {k: v for k, v in self.stats().items() if v and all(w in k for w in words)}
 
     def wait_live(self, timeout: float = START_TIMEOUT) -> None:
-        """Until `/ready` answers 200: every initial resource arrived and was applied."""
+        """Until `/ready` answers 200: every initial resource arrived and was applied.
+
+        A listener that could not bind its port does not keep `/ready` from answering, and
+        requests sent to that port would reach whatever holds it instead; that is refused
+        here with Envoy's own words."""
         self.wait_until(self.ready, timeout=timeout, what="/ready to answer 200")
+        listeners = self.config_dump("dynamic_listeners").get("configs", [])
+        errors = [str(entry.get("error_state", {}).get("details", "")) for entry in listeners]
+        clashes = [error for error in errors if "bind" in error]
+        if clashes:
+            raise ProcessError(f"{self.name}: a listener could not bind its port: {clashes[0]}")
 
     def stop(self) -> int:
         self.admin.close()

@@ -45,11 +45,28 @@ class ProcessError(RuntimeError):
     """A child did not start, exited early, or did not become ready; the message has its log."""
 
 
+_handed_out: set[int] = set()
+_ports_lock = threading.Lock()
+
+
 def free_port() -> int:
-    """A TCP port nothing listens on right now (the kernel's choice, on loopback)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port nothing listens on right now (the kernel's choice, on loopback), and one
+    this process has not handed out before.
+
+    A port is chosen well before its owner binds it (a mesh picks every instance's ports,
+    then starts the sidecars), and the kernel may offer a port that is still unbound to
+    the next caller. Two parts of one mesh then share a port: a CI run had a sidecar's
+    outbound listener lose its port to another instance's app, so calls went to that app
+    directly, past both sidecars. Remembering what was handed out rules that out.
+    """
+    with _ports_lock:
+        while True:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = int(sock.getsockname()[1])
+            if port not in _handed_out:
+                _handed_out.add(port)
+                return port
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:

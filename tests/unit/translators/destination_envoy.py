@@ -144,12 +144,6 @@ def validate(bootstrap: dict[str, Any], folder: Path) -> subprocess.CompletedPro
     return validate_config(path, log_level="error", timeout=60)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class _Ok(http.server.BaseHTTPRequestHandler):
     def _answer(self) -> None:
         body = b"app"

@@ -39,9 +39,10 @@ from tests.builders import (
     traffic_policy,
     traffic_rule,
 )
+from tests.e2e.harness.processes import free_port
 from tests.envoy_validate.conftest import envoy_validate
 from tests.unit.translators.conftest import make_mesh
-from tests.unit.translators.destination_envoy import free_port, running_envoy
+from tests.unit.translators.destination_envoy import running_envoy
 from tests.unit.translators.source_side import node
 
 

@@ -20,7 +20,8 @@ from lucid.models import ServiceRegistration, SidecarConfiguration
 from lucid.render import bootstrap, find_node, mesh_state, render_node
 from lucid.translators.state import Identity, spiffe_id
 from tests.builders import endpoint, instance, routing, sidecar_for
-from tests.unit.translators.destination_envoy import free_port, request, running_envoy
+from tests.e2e.harness.processes import free_port
+from tests.unit.translators.destination_envoy import request, running_envoy
 
 
 class _Seen:
