@@ -11,7 +11,8 @@ what others may do to it, before anything reaches the local app on 127.0.0.1:app
 |                                       | certificates from SDS (`lucid-identity/-trust`)    |
 | jwt settings of security rules        | `jwt_authn` (`jwt.py`): 401                        |
 | security / traffic / auth policies,   | RBAC DENY then ALLOW filters (`rbac.py`, order and |
-| plane isolation, api-key              | fallback in `access.py`): 403                      |
+| plane isolation, api-key              | fallback in `access.py`), configured by `routes-in`|
+|                                       | (`access_per_route`): 403                          |
 | rate-limit policies                   | `local_ratelimit`, per route (`ratelimit.py`): 429 |
 | monitoring                            | access log and tracing (`hcm.py`)                  |
 
@@ -21,6 +22,10 @@ the same HTTP filters, but no mTLS and no connection limit; callers are anonymou
 `security.authentication` block is an inbound matter), and its routes come from the
 gateway's routing table (`EDGE_ROUTES`), built elsewhere.
 
+RBAC and local_ratelimit are in every inbound and edge listener, and what they enforce
+comes with the routes: a policy change updates `routes-in` (or `routes-edge`), never the
+listener, whose update would drain its connections.
+
 api-key is checked by the RBAC filter (the `apiKeys` header against its keys), not by
 `envoy.filters.http.api_key_auth`: Envoy 1.40 accepts that filter but marks it
 work-in-progress and outside its threat model, and it can only be scoped per route,
@@ -29,7 +34,8 @@ not per caller and priority as the rules require.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Final
 
 from envoy.config.cluster.v3 import circuit_breaker_pb2, cluster_pb2
@@ -44,7 +50,7 @@ from envoy.extensions.filters.network.http_connection_manager.v3 import (
 )
 from envoy.extensions.transport_sockets.tls.v3 import tls_pb2
 from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2
-from google.protobuf import wrappers_pb2
+from google.protobuf import any_pb2, wrappers_pb2
 
 from lucid.models.sidecar import SidecarConfiguration
 from lucid.translators import hcm
@@ -63,12 +69,16 @@ from lucid.translators.node import (
 )
 from lucid.translators.ratelimit import (
     app_route,
-    has_rate_limits,
     policy_routes,
     policy_routes_key,
     rate_limit_filter,
 )
-from lucid.translators.rbac import Caller, rbac_filters
+from lucid.translators.rbac import (
+    LISTENER_RBAC_FILTERS,
+    Caller,
+    rbac_configs,
+    rbac_per_route,
+)
 from lucid.translators.state import MeshState
 
 CONNECTION_LIMIT_FILTER: Final = "envoy.filters.network.connection_limit"
@@ -101,19 +111,15 @@ def _caller(state: MeshState, node: Node, *, edge: bool) -> Caller:
     return Caller(mode="header", ports=ports, planes=planes)
 
 
-def http_filters(
-    state: MeshState, node: Node, rules: Access, caller: Caller
-) -> list[hcm_pb2.HttpFilter]:
-    """jwt_authn, RBAC (deny, allow), local_ratelimit: the destination-side HTTP filters."""
-    filters = list(_access_filters(state, rules, caller))
-    if _rate_limited(state, node):
-        filters.append(rate_limit_filter())
-    return filters
+def http_filters(jwt: hcm_pb2.HttpFilter | None) -> list[hcm_pb2.HttpFilter]:
+    """jwt_authn (when a provider targets the service), RBAC (deny, allow) and
+    local_ratelimit: the destination-side HTTP filters.
 
-
-def _rate_limited(state: MeshState, node: Node) -> bool:
-    cluster = local_app_cluster_name(node.app_port or 0)
-    return has_rate_limits(policy_routes(state, node.service, cluster))
+    RBAC and local_ratelimit are always there, and what they enforce comes with the
+    routes (`access_per_route`, `ratelimit.py`): a security, traffic or rate-limit policy
+    changes a route configuration, not the listener, whose update would drain every
+    connection to it."""
+    return [*([jwt] if jwt is not None else []), *LISTENER_RBAC_FILTERS, rate_limit_filter()]
 
 
 def _access_key(rules: Access, caller: Caller) -> tuple[Hashable, ...]:
@@ -121,20 +127,34 @@ def _access_key(rules: Access, caller: Caller) -> tuple[Hashable, ...]:
     return (rules.rules, rules.default_allow, rules.enabled, rules.providers, caller)
 
 
-def _access_filters(
+def _jwt(
     state: MeshState, rules: Access, caller: Caller
-) -> tuple[hcm_pb2.HttpFilter, ...]:
-    """jwt_authn and RBAC, once per distinct input: services with the same rules, seen
-    from the same kind of caller, share them (HCMs copy them)."""
-    key = ("access filters", *_access_key(rules, caller))
+) -> tuple[hcm_pb2.HttpFilter | None, bytes]:
+    """The jwt_authn filter and its bytes (what listeners are told apart by), once per
+    distinct input."""
+    key = ("jwt filter", *_access_key(rules, caller))
     found = state._memo.get(key)
     if found is None:
         jwt = jwt_filter(rules, caller)
-        found = state._memo[key] = (
-            *([jwt] if jwt is not None else []),
-            *rbac_filters(state, rules, caller),
-        )
+        serialized = jwt.SerializeToString(deterministic=True) if jwt is not None else b""
+        found = state._memo[key] = (jwt, serialized)
     assert isinstance(found, tuple)
+    return found
+
+
+def access_per_route(state: MeshState, node: Node, *, edge: bool) -> Mapping[str, any_pb2.Any]:
+    """What the RBAC filters of the node's inbound (or, with `edge`, edge) listener
+    enforce: the per-filter configuration of that listener's virtual hosts. Services with
+    the same rules, seen from the same kind of caller, share it."""
+    caller = _caller(state, node, edge=edge)
+    rules = access(state, node.service, inbound=not edge)
+    key = ("access per route", *_access_key(rules, caller))
+    found = state._memo.get(key)
+    if found is None:
+        found = state._memo[key] = MappingProxyType(
+            rbac_per_route(rbac_configs(state, rules, caller))
+        )
+    assert isinstance(found, MappingProxyType)
     return found
 
 
@@ -163,22 +183,21 @@ def inbound_listener(state: MeshState, node: Node) -> listener_pb2.Listener | No
     if node.app_port is None or node.inbound_port is None:
         return None
     caller = _caller(state, node, edge=False)
-    rules = access(state, node.service, inbound=True)
+    jwt, jwt_bytes = _jwt(state, access(state, node.service, inbound=True), caller)
     sidecar = state.sidecar_of_service(node.service)
     limit = connection_limit(state, node.service)
     key = (
         "inbound listener",
         node.inbound_port,
-        *_access_key(rules, caller),
-        _rate_limited(state, node),
+        caller.mode,
+        jwt_bytes,
         limit,
         hcm.monitoring_key(sidecar, node.service),
     )
     found = state._memo.get(key)
     if found is None:
-        filters = http_filters(state, node, rules, caller)
         found = state._memo[key] = _inbound_listener(
-            node.inbound_port, caller, filters, limit, sidecar, node.service
+            node.inbound_port, caller, http_filters(jwt), limit, sidecar, node.service
         )
     assert isinstance(found, listener_pb2.Listener)
     return found
@@ -231,10 +250,10 @@ def edge_listener(state: MeshState, node: Node) -> listener_pb2.Listener | None:
     if node.edge_port is None:
         return None
     caller = _caller(state, node, edge=True)
-    rules = access(state, node.service, inbound=False)
+    jwt, _ = _jwt(state, access(state, node.service, inbound=False), caller)
     manager = hcm.http_connection_manager(
         stat_prefix="edge",
-        http_filters=http_filters(state, node, rules, caller),
+        http_filters=http_filters(jwt),
         sidecar=state.sidecar_of_service(node.service),
         service=node.service,
         route_config_name=EDGE_ROUTES,
@@ -247,19 +266,25 @@ def edge_listener(state: MeshState, node: Node) -> listener_pb2.Listener | None:
 def inbound_route_configuration(
     state: MeshState, node: Node
 ) -> route_pb2.RouteConfiguration | None:
-    """`routes-in`: policy routes (rate limits, redirects), then the local app. One message
-    per distinct policy routes (`policy_routes_key`)."""
+    """`routes-in`: policy routes (rate limits, redirects), then the local app, with what
+    the RBAC filters enforce. One message per distinct policy routes (`policy_routes_key`)
+    and access rules."""
     if node.app_port is None or node.inbound_port is None:
         return None
     cluster = local_app_cluster_name(node.app_port)
-    key = ("inbound routes", policy_routes_key(state, node.service, cluster))
+    enforced = access_per_route(state, node, edge=False)
+    # `enforced` lives in the same memo as this entry, so its id names it for good.
+    key = ("inbound routes", policy_routes_key(state, node.service, cluster), id(enforced))
     found = state._memo.get(key)
     if found is None:
         routes = list(policy_routes(state, node.service, cluster))
         routes.append(app_route("app", rc.RouteMatch(prefix="/"), cluster))
+        host = rc.VirtualHost(name="inbound", domains=["*"], routes=routes)
+        for name, config in enforced.items():
+            host.typed_per_filter_config[name].CopyFrom(config)
         found = state._memo[key] = route_pb2.RouteConfiguration(
             name=INBOUND_ROUTES,
-            virtual_hosts=[rc.VirtualHost(name="inbound", domains=["*"], routes=routes)],
+            virtual_hosts=[host],
             validate_clusters=wrappers_pb2.BoolValue(value=False),
         )
     assert isinstance(found, route_pb2.RouteConfiguration)

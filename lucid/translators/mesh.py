@@ -67,7 +67,7 @@ class Translation:
         self.state = state
         self._clusters: dict[str, cluster_pb2.Cluster] = {}
         self._assignments: dict[str, endpoint_pb2.ClusterLoadAssignment | None] = {}
-        self._routes: dict[tuple[str, bool], tuple[Message, ...]] = {}
+        self._routes: dict[tuple[str, bool, int | None], tuple[Message, ...]] = {}
         self._nodes: dict[Node, NodeResources] = {}
         self._shaped: dict[Node, Resources] = {}
         self._destinations: dict[str, tuple[str, ...]] = {}
@@ -103,7 +103,12 @@ class Translation:
                 views_dirty.add(service)
                 if not route_inputs.isdisjoint(reached):
                     routes_dirty.add(service)
-        self._routes = {k: v for k, v in previous._routes.items() if k[0] not in routes_dirty}
+        # A gateway's edge routes also carry its own access rules (as a destination).
+        self._routes = {
+            k: v
+            for k, v in previous._routes.items()
+            if k[0] not in routes_dirty and not (k[1] and k[0] in c.destinations)
+        }
         affected = frozenset(
             routes_dirty | views_dirty | c.services | c.destinations | c.identities
         )
@@ -168,7 +173,7 @@ class Translation:
                 yield ENDPOINT, assignment.cluster_name, assignment
 
     def route_configurations(self, node: Node) -> tuple[Message, ...]:
-        key = (node.service, node.is_gateway)
+        key = (node.service, node.is_gateway, node.edge_port)
         found = self._routes.get(key)
         if found is None:
             found = self._routes[key] = tuple(routes.route_configurations(self.state, node))

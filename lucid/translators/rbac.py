@@ -1,5 +1,13 @@
 """RBAC: a destination's ordered access rules (`access.py`) as Envoy RBAC filters.
 
+The filters sit in the listener's HTTP filter chain with a base configuration that denies
+every request (`LISTENER_RBAC_FILTERS`); what they enforce is each route configuration's
+per-filter configuration (`rbac_per_route`), sent by RDS. A policy change then updates a
+route configuration, never the listener: Envoy drains a listener's connections when its
+filters change, and an HTTP/1.1 caller that sends a request on a connection just as it
+is closed gets a 503 (`UC`). A route configuration without the per-filter configuration
+would fail closed.
+
 Envoy's classic RBAC has no order between ALLOW and DENY policies, so first-match is
 encoded with two filters (the unified `matcher` was not chosen: its inputs cannot match a
 JWT claim against a list of roles, which the metadata matcher of a principal can):
@@ -54,6 +62,7 @@ from envoy.type.matcher.v3 import (
     string_pb2,
     value_pb2,
 )
+from google.protobuf import any_pb2
 
 from lucid.models.common import PLANES
 from lucid.translators.access import Access, AccessRule, Authentication, Permission, RequestMatch
@@ -349,10 +358,11 @@ class Compiler:
             ),
         )
 
-    def filters(self) -> list[hcm_pb2.HttpFilter]:
-        """Zero, one or two RBAC filters: DENY (first-match order), then ALLOW."""
+    def configs(self) -> dict[str, rbac_filter_pb2.RBAC]:
+        """The configurations of zero, one or both RBAC filters, by filter name: DENY
+        (first-match order), then ALLOW. A filter left out decides nothing."""
         if not self.access.enabled:
-            return []
+            return {}
         rules = self.access.rules
         conditions = {id(rule): self.rule(rule) for rule in rules}
         deny: dict[str, Principal] = {}
@@ -378,9 +388,9 @@ class Compiler:
             if isolated is not False:
                 numbered = sum(1 for r in rules if r.control_plane is None)
                 deny[f"{numbered:04d} plane isolation"] = emit(isolated)
-        result = []
+        result = {}
         if deny:
-            result.append(_filter(RBAC_DENY_FILTER, rbac_pb2.RBAC.DENY, deny))
+            result[RBAC_DENY_FILTER] = _config(rbac_pb2.RBAC.DENY, deny)
         if not self.access.default_allow:
             allow_rules = [r for r in rules if r.effect == "allow"]
             allowed = {
@@ -392,7 +402,7 @@ class Compiler:
                 )
                 if c is not False
             }
-            result.append(_filter(RBAC_ALLOW_FILTER, rbac_pb2.RBAC.ALLOW, allowed))
+            result[RBAC_ALLOW_FILTER] = _config(rbac_pb2.RBAC.ALLOW, allowed)
         return result
 
 
@@ -419,9 +429,9 @@ def _peer(*, exact: str | None = None, prefix: str | None = None) -> Principal:
     return Principal(authenticated=rbac_pb2.Principal.Authenticated(principal_name=matcher))
 
 
-def _filter(
-    name: str, action: rbac_pb2.RBAC.Action.ValueType, policies: dict[str, Principal]
-) -> hcm_pb2.HttpFilter:
+def _config(
+    action: rbac_pb2.RBAC.Action.ValueType, policies: dict[str, Principal]
+) -> rbac_filter_pb2.RBAC:
     config = rbac_filter_pb2.RBAC()
     rules = config.rules
     rules.action = action
@@ -429,9 +439,36 @@ def _filter(
         policy = rules.policies[key]
         policy.permissions.add(any=True)
         policy.principals.append(policies[key])
+    return config
+
+
+def rbac_configs(
+    state: MeshState, access: Access, caller: Caller
+) -> dict[str, rbac_filter_pb2.RBAC]:
+    """What the RBAC filters enforce for `access`, seen from callers as `caller` describes,
+    by filter name (a filter left out decides nothing)."""
+    return Compiler(state, access, caller).configs()
+
+
+def _deny_everything(name: str) -> hcm_pb2.HttpFilter:
+    # An ALLOW action with no policy matches nothing, so it denies every request.
+    config = rbac_filter_pb2.RBAC(rules=rbac_pb2.RBAC(action=rbac_pb2.RBAC.ALLOW))
     return hcm_pb2.HttpFilter(name=name, typed_config=pack(config))
 
 
-def rbac_filters(state: MeshState, access: Access, caller: Caller) -> list[hcm_pb2.HttpFilter]:
-    """The RBAC filters that enforce `access` for callers seen as `caller` describes."""
-    return Compiler(state, access, caller).filters()
+LISTENER_RBAC_FILTERS: Final = (
+    _deny_everything(RBAC_DENY_FILTER),
+    _deny_everything(RBAC_ALLOW_FILTER),
+)
+
+
+def rbac_per_route(configs: dict[str, rbac_filter_pb2.RBAC]) -> dict[str, any_pb2.Any]:
+    """The per-filter configuration of a route configuration's virtual hosts: each RBAC
+    filter's configuration from `configs`, or, for a filter left out, none (an
+    `RBACPerRoute` without `rbac` turns the filter off for the route)."""
+    return {
+        name: pack(rbac_filter_pb2.RBACPerRoute(rbac=configs[name]))
+        if name in configs
+        else pack(rbac_filter_pb2.RBACPerRoute())
+        for name in (RBAC_DENY_FILTER, RBAC_ALLOW_FILTER)
+    }

@@ -18,7 +18,8 @@ retry/timeout, rewrite and hashing. A service without a sidecar configuration ge
 host (Envoy answers 404). A route to a service that is not registered answers 503.
 
 The edge route configuration of a gateway (`routes-edge`) is the same routing
-table under a single `*` virtual host: at the edge every Host is external.
+table under a single `*` virtual host: at the edge every Host is external. It also
+carries what the edge listener's RBAC filters enforce (`inbound.access_per_route`).
 
 Every outbound request carries `x-lucid-source: <service>`, set on the whole route
 configuration and overwriting what the app sent; the destination's RBAC reads it when no
@@ -46,6 +47,7 @@ from lucid.models.rules import (
     TrafficWeightedSplitRule,
 )
 from lucid.models.sidecar import Route, SidecarConfiguration
+from lucid.translators.inbound import access_per_route
 from lucid.translators.mtls import MESH_DOMAIN
 from lucid.translators.node import (
     EDGE_ROUTES,
@@ -217,7 +219,10 @@ def route_configurations(state: MeshState, node: Node) -> Sequence[route_pb2.Rou
     if node.is_gateway:
         edge = route_pb2.RouteConfiguration(name=EDGE_ROUTES)
         edge_routes = edge_limited(state, node.service, table or [])
-        edge.virtual_hosts.add(name="edge", domains=[CATCH_ALL]).routes.MergeFrom(edge_routes)
+        host = edge.virtual_hosts.add(name="edge", domains=[CATCH_ALL])
+        host.routes.MergeFrom(edge_routes)
+        for name, config in access_per_route(state, node, edge=True).items():
+            host.typed_per_filter_config[name].CopyFrom(config)
         _source_headers(state, node.service, edge)
         result.append(edge)
     return result

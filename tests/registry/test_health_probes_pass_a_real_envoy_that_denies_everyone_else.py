@@ -24,8 +24,8 @@ from lucid.translators import inbound
 from lucid.translators.node import HEALTH_CHECKER_ID, Node
 from lucid.translators.state import build_state
 from tests import builders
+from tests.e2e.harness.processes import free_port
 from tests.unit.translators.destination_envoy import (
-    free_port,
     local_app,
     running_envoy,
     static_bootstrap,
@@ -81,18 +81,19 @@ def envoy(tmp_path_factory, ca, ports):
     identity = ca.issue("payments", "wallet")
     folder = tmp_path_factory.mktemp("health-probes")
     with local_app() as app_port:
-        listeners, routes, clusters = [], [], {}
+        listeners, routes, clusters = [], {}, {}
         for name, port in ports.items():
             node = Node(id=name, service=name, plane="wallet", app_port=app_port, inbound_port=port)
             listener = inbound.inbound_listener(state, node)
             listener.name = f"inbound-{name}"
             listeners.append(listener)
-            routes.append(inbound.inbound_route_configuration(state, node))
+            routes[listener.name] = [inbound.inbound_route_configuration(state, node)]
             clusters.update({c.name: c for c in inbound.local_clusters(state, node)})
         bootstrap = static_bootstrap(
             listeners,
-            routes,
+            [],
             list(clusters.values()),
+            routes_for=routes,
             identity={
                 "ca": ca.trust_bundle(),
                 "chain": identity.certificate_chain,

@@ -20,7 +20,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -115,10 +115,21 @@ def static_bootstrap(
     route_configurations: Sequence[Message],
     clusters: Sequence[Message],
     identity: dict[str, str] | None = None,
+    routes_for: Mapping[str, Sequence[Message]] | None = None,
 ) -> dict[str, Any]:
+    """A static bootstrap: each listener's RDS route configuration inlined by name, from
+    `route_configurations`, or for a listener named in `routes_for` from its own list
+    (several listeners whose route configurations share a name, as `routes-in` does)."""
     routes = {r.name: _as_dict(r) for r in route_configurations}  # type: ignore[attr-defined]
+    own = {
+        listener: {r.name: _as_dict(r) for r in configs}  # type: ignore[attr-defined]
+        for listener, configs in (routes_for or {}).items()
+    }
     static: dict[str, Any] = {
-        "listeners": [_inline(_as_dict(listener), routes) for listener in listeners],
+        "listeners": [
+            _inline(_as_dict(listener), {**routes, **own.get(listener.name, {})})  # type: ignore[attr-defined]
+            for listener in listeners
+        ],
         "clusters": [_as_dict(cluster) for cluster in clusters],
     }
     if identity is not None:

@@ -8,7 +8,6 @@ jwt_authn, and the rate-limit routes let it pass uncounted."""
 from __future__ import annotations
 
 from envoy.extensions.filters.http.jwt_authn.v3 import config_pb2 as jwt_pb2
-from envoy.extensions.filters.http.rbac.v3 import rbac_pb2 as rbac_filter_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import (
     http_connection_manager_pb2 as hcm_pb2,
 )
@@ -20,7 +19,7 @@ from lucid.translators.access import HEALTH_CHECK_PRIORITY, access
 from lucid.translators.health_access import GRPC_HEALTH_PATH, health_request
 from lucid.translators.node import HEALTH_CHECKER_ID, Node
 from lucid.translators.ratelimit import RATE_LIMIT_FILTER
-from lucid.translators.rbac import Caller, rbac_filters
+from lucid.translators.rbac import Caller, rbac_configs
 from lucid.translators.state import TRUST_DOMAIN
 from tests.builders import (
     endpoint,
@@ -46,12 +45,8 @@ def registration(**overrides):
 
 
 def compiled(state, caller, service="orders"):
-    result = {}
-    for http_filter in rbac_filters(state, access(state, service), caller):
-        config = rbac_filter_pb2.RBAC()
-        http_filter.typed_config.Unpack(config)
-        result[http_filter.name] = json_format.MessageToDict(config.rules)
-    return result
+    configs = rbac_configs(state, access(state, service), caller)
+    return {name: json_format.MessageToDict(config.rules) for name, config in configs.items()}
 
 
 def health_principal(rules):

@@ -4,12 +4,13 @@
 would leave a proxy with stale configuration, silently. So a seeded random walk of
 changes of every kind (a policy edited, added or removed, a health flip, a sidecar edited,
 an instance added, a certificate reissued, a service removed) is applied to a generated
-mesh, and after each one every node's resources are compared, byte for byte, with a
+mesh, and after each one every node's resources (gateways' too) are compared, byte for byte, with a
 translation from scratch.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -19,6 +20,18 @@ from lucid.render import sidecar_nodes
 from lucid.translators.mesh import Translation
 from lucid.translators.node import Node
 from lucid.translators.state import Identity, MeshState, build_state
+
+
+def nodes_of(state: MeshState) -> list[Node]:
+    """Every instance's sidecar, and gateway nodes (two edge ports) of a few services:
+    a gateway's edge routes carry its own access rules, which its edge port shapes."""
+    nodes = sidecar_nodes(state)
+    gateways = [
+        dataclasses.replace(node, id=f"{node.id}-edge-{port}", edge_port=port)
+        for node in nodes[:: max(1, len(nodes) // 4)]
+        for port in (15443, 15444)
+    ]
+    return nodes + gateways
 
 
 def serialized(translation: Translation, nodes: list[Node]) -> dict[str, dict[str, bytes]]:
@@ -66,6 +79,7 @@ class World:
                 "edit-traffic",
                 "remove-traffic",
                 "edit-security",
+                "widen-security",
                 "health",
                 "health",
                 "sidecar",
@@ -84,6 +98,11 @@ class World:
         elif kind == "edit-security" and self.security:
             i = rng.randrange(len(self.security))
             self.security[i] = self.security[i].model_copy(update={"enabled": rng.random() < 0.5})
+        elif kind == "widen-security" and self.security:
+            # A rule for any caller (`*`) also applies on a gateway's edge.
+            i = rng.randrange(len(self.security))
+            source = "plane:ops" if self.security[i].source == "*" else "*"
+            self.security[i] = self.security[i].model_copy(update={"source": source})
         elif kind == "health":
             registration = rng.choice(self.registrations)
             self.statuses[registration.serviceId] = rng.choice(
@@ -131,12 +150,12 @@ def test_every_change_gives_the_same_bytes_as_a_full_translation(seed):
     world = World(random.Random(seed))
     state = world.state(None)
     translation = Translation(state)
-    serialized(translation, sidecar_nodes(state))
+    serialized(translation, nodes_of(state))
     for step in range(30):
         kind = world.change()
         state = world.state(translation.state)
         incremental = Translation(state, previous=translation)
-        nodes = sidecar_nodes(state)
+        nodes = nodes_of(state)
 
         assert serialized(incremental, nodes) == serialized(Translation(state), nodes), (
             f"step {step}: {kind}"
@@ -148,7 +167,7 @@ def test_an_unchanged_state_reuses_every_node_view():
     world = World(random.Random(9))
     state = world.state(None)
     first = Translation(state)
-    nodes = sidecar_nodes(state)
+    nodes = nodes_of(state)
     before = {n: first.node(n) for n in nodes}
 
     again = Translation(world.state(state), previous=first)

@@ -26,8 +26,8 @@ from tests.builders import (
     sidecar_for,
     sidecar_policy,
 )
+from tests.e2e.harness.processes import free_port
 from tests.unit.translators.destination_envoy import (
-    free_port,
     local_app,
     request,
     running_envoy,

@@ -23,8 +23,8 @@ from tests.builders import (
     traffic_policy,
     traffic_rule,
 )
+from tests.e2e.harness.processes import free_port
 from tests.unit.translators.destination_envoy import (
-    free_port,
     local_app,
     request,
     running_envoy,
@@ -143,16 +143,16 @@ def envoy(tmp_path_factory, ports):
     state = rules_mesh(make_mesh)
     folder = tmp_path_factory.mktemp("rbac")
     with local_app() as app_port:
-        listeners, routes, clusters = [], [], {}
+        listeners, routes, clusters = [], {}, {}
         for name, port in ports.items():
             _, plane = SERVICES[name]
             node = Node(id=name, service=name, plane=plane, app_port=app_port, inbound_port=port)
             listener = inbound.inbound_listener(state, node)
             listener.name = f"inbound-{name}"
             listeners.append(listener)
-            routes.append(inbound.inbound_route_configuration(state, node))
+            routes[listener.name] = [inbound.inbound_route_configuration(state, node)]
             clusters.update({c.name: c for c in inbound.local_clusters(state, node)})
-        bootstrap = static_bootstrap(listeners, routes, list(clusters.values()))
+        bootstrap = static_bootstrap(listeners, [], list(clusters.values()), routes_for=routes)
         with running_envoy(bootstrap, folder, ports["vault"]):
             yield
 

@@ -5,12 +5,11 @@ nobody on the edge); plane isolation; api-key as an RBAC header match."""
 
 from __future__ import annotations
 
-from envoy.extensions.filters.http.rbac.v3 import rbac_pb2 as rbac_filter_pb2
 from google.protobuf import json_format
 
 from lucid.translators.access import access, notes_for
 from lucid.translators.node import HEALTH_CHECKER_ID
-from lucid.translators.rbac import Caller, rbac_filters
+from lucid.translators.rbac import Caller, rbac_configs
 from tests.builders import (
     instance,
     policy_rule,
@@ -50,12 +49,8 @@ def base(mesh, sidecars=(), traffic=(), security=()):
 
 
 def compiled(state, caller, service="orders"):
-    result = {}
-    for http_filter in rbac_filters(state, access(state, service), caller):
-        config = rbac_filter_pb2.RBAC()
-        http_filter.typed_config.Unpack(config)
-        result[http_filter.name] = json_format.MessageToDict(config.rules)
-    return result
+    configs = rbac_configs(state, access(state, service), caller)
+    return {name: json_format.MessageToDict(config.rules) for name, config in configs.items()}
 
 
 def test_rules_are_ordered_by_priority_then_deny_before_allow(mesh):
