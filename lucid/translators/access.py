@@ -25,9 +25,9 @@ mTLS is on when `mtls.mtls_of` says so (the sidecar's `security.mTLS.enabled` gi
 true), the rule the callers' clusters follow too.
 
 **Health checks.** Above all of these (HEALTH_CHECK_PRIORITY, 1002), on the inbound listener,
-one allow rule lets the control plane's health checker make exactly the service's
-health-check requests (`health_access.py`: exact path and method; the caller is
-`HEALTH_CHECKER_ID` with mTLS, a caller without the source headers without). It is a
+one allow rule lets health checkers (the registry's, and callers' sidecars running the
+service's check) make exactly the service's health-check requests (`health_access.py`:
+exact path and method; the caller sends no source header). It is a
 `control_plane` rule: it never counts as "an allow rule targets this service" for the
 `rbac` fallback, and RBAC policy names number the other rules only.
 

@@ -1,31 +1,37 @@
-"""The control plane's health checks, and how each destination lets exactly those through.
+"""Health checks, and how each destination lets exactly those through.
 
-The registry probes every instance at its sidecar's inbound port (`lucid.registry.probes`):
-the healthCheck `endpoint` with `httpCheck.method` (GET by default), or for a gRPC check
-`/grpc.health.v1.Health/Check` (or the full method `grpcCheck.method` names), POST. The
-destination's own rules would refuse them: mTLS asks for a mesh certificate, an RBAC that
-denies by default answers 403, a rate limit counts them, a redirect sends them away.
+Two kinds of checker probe an instance at its sidecar's inbound port:
+
+- the registry (`lucid.registry.probes`), whose results decide what EDS reports;
+- every caller's sidecar, which runs the destination's `healthCheck` as the active health
+  check of its `outbound|<service>` cluster (`clusters.py`), with its own certificate
+  when the destination has mesh mTLS.
+
+Either sends the healthCheck `endpoint` with `httpCheck.method` (GET by default), or for a
+gRPC check `/grpc.health.v1.Health/Check` (or the full method `grpcCheck.method` names),
+POST. The destination's own rules would refuse them: mTLS asks for a mesh certificate, an
+RBAC that denies by default answers 403 (to a caller allowed only some paths, too, which
+would then see every instance as unhealthy and could call none), a rate limit counts
+them, a redirect sends them away.
 
 So every destination's access rules start with one allow rule above every priority
 (`access.py`, HEALTH_CHECK_PRIORITY) for exactly these requests (`health_requests`), from
-the health checker only (`rbac.py` compiles the caller):
+a health checker (`rbac.py` compiles the caller): a request carrying neither
+`x-lucid-source` nor `x-lucid-source-plane`. No checker sends them, and every request an
+app sends through its sidecar has both, set (overwritten) by that sidecar, so an app's
+own requests never pass as checks.
 
-- mTLS on: the caller whose verified certificate carries `HEALTH_CHECKER_ID` (issued by the
-  mesh CA, `lucid.ca`; its path has no `plane/`, so no rule naming sources, and no
-  plane prefix, ever matches it);
-- mTLS off: a caller sending neither `x-lucid-source` nor `x-lucid-source-plane`. The
-  checker sends none; a mesh app always has both, set by its own sidecar. This is as
-  strong as the header scheme itself: a client reaching the port directly can omit them,
-  and then reaches the health-check requests and nothing else.
+- mTLS on: the connection also presents a certificate of the mesh CA: the registry's
+  (`HEALTH_CHECKER_ID`) or a sidecar's. Any mesh identity may thus read the exact
+  health-check request of any service, and nothing else by this rule;
+- mTLS off: as strong as the header scheme itself: a client reaching the port directly
+  can omit the headers, and then reaches the health-check requests and nothing else.
 
 Paths are exact (`url_path` exact, the query left aside; no prefix, no regex, no `.` or
 `..` segment): the rule opens no other path, and no other method. Rate-limit and redirect
-routes (`ratelimit.py`) are preceded by one route per health-check request from the same
-caller (`health_route_matches`), so a check is never counted nor redirected; jwt_authn's
-requirement rules (`jwt.py`) scope it the same way, so a check needs no token. Routes
-cannot see the peer certificate; with mTLS they read `x-forwarded-client-cert`, which the
-inbound listener rebuilds from the verified certificate (SANITIZE_SET: a caller's own is
-dropped).
+routes (`ratelimit.py`) are preceded by one route per health-check request from a checker
+(`health_route_matches`), so a check is never counted nor redirected; jwt_authn's
+requirement rules (`jwt.py`) scope it the same way, so a check needs no token.
 """
 
 from __future__ import annotations
@@ -35,15 +41,13 @@ import re
 from typing import Final, cast
 
 from envoy.config.route.v3 import route_components_pb2 as rc
-from envoy.type.matcher.v3 import regex_pb2, string_pb2
+from envoy.type.matcher.v3 import string_pb2
 
 from lucid.models import ServiceRegistration
-from lucid.translators.mtls import mtls_of
-from lucid.translators.node import HEALTH_CHECKER_ID, SOURCE_HEADER, SOURCE_PLANE_HEADER
+from lucid.translators.node import SOURCE_HEADER, SOURCE_PLANE_HEADER
 from lucid.translators.state import MeshState
 
 GRPC_HEALTH_PATH: Final = "/grpc.health.v1.Health/Check"
-CLIENT_CERT_HEADER: Final = "x-forwarded-client-cert"
 _STANDARD = frozenset({"Check", "grpc.health.v1.Health/Check", GRPC_HEALTH_PATH})
 _PATH = re.compile(r"/[A-Za-z0-9/_.-]*")
 
@@ -90,52 +94,39 @@ def _exact(value: str) -> string_pb2.StringMatcher:
     return string_pb2.StringMatcher(exact=value)
 
 
-@functools.cache
-def control_plane_headers(identity: str, *, mtls: bool) -> tuple[rc.HeaderMatcher, ...]:
-    """Route-level test for the control-plane caller `identity` (module docstring). Built
-    once; callers copy the matchers into their routes."""
-    if mtls:
-        regex = regex_pb2.RegexMatcher(regex=f"(?:.*;)?URI={re.escape(identity)}(?:;.*)?")
-        return (
-            rc.HeaderMatcher(
-                name=CLIENT_CERT_HEADER, string_match=string_pb2.StringMatcher(safe_regex=regex)
-            ),
-        )
-    return tuple(
-        rc.HeaderMatcher(name=name, present_match=True, invert_match=True)
-        for name in (SOURCE_HEADER, SOURCE_PLANE_HEADER)
-    )
+# Route-level test for a health checker (module docstring): neither source header.
+# Callers copy the matchers into their routes.
+HEALTH_CHECKER_HEADERS: Final = tuple(
+    rc.HeaderMatcher(name=name, present_match=True, invert_match=True)
+    for name in (SOURCE_HEADER, SOURCE_PLANE_HEADER)
+)
 
 
 def health_route_matches(
     state: MeshState, service: str
 ) -> tuple[tuple[HealthRequest, rc.RouteMatch], ...]:
-    """One route match per health-check request of `service`, from the health checker
-    (built once per distinct requests and mTLS setting; callers copy them into their
-    routes)."""
-    mtls = mtls_of(state, service) is not None
-    return _health_route_matches(health_requests(state, service), mtls)
+    """One route match per health-check request of `service`, from a health checker
+    (built once per distinct requests; callers copy them into their routes)."""
+    return _health_route_matches(health_requests(state, service))
 
 
 @functools.lru_cache(maxsize=256)
 def _health_route_matches(
-    requests: tuple[HealthRequest, ...], mtls: bool
+    requests: tuple[HealthRequest, ...],
 ) -> tuple[tuple[HealthRequest, rc.RouteMatch], ...]:
-    caller = control_plane_headers(HEALTH_CHECKER_ID, mtls=mtls)
     built: list[tuple[HealthRequest, rc.RouteMatch]] = []
     for method, path in requests:
         match = rc.RouteMatch(path=path)
         match.headers.append(rc.HeaderMatcher(name=":method", string_match=_exact(method)))
-        match.headers.extend(caller)
+        match.headers.extend(HEALTH_CHECKER_HEADERS)
         built.append(((method, path), match))
     return tuple(built)
 
 
 __all__ = [
-    "CLIENT_CERT_HEADER",
     "GRPC_HEALTH_PATH",
+    "HEALTH_CHECKER_HEADERS",
     "HealthRequest",
-    "control_plane_headers",
     "health_request",
     "health_requests",
     "health_route_matches",

@@ -43,7 +43,7 @@ from google.protobuf import empty_pb2
 
 from lucid.translators.access import Access, AccessRule, JwtProvider, RequestMatch
 from lucid.translators.clusters import duration_ms
-from lucid.translators.health_access import control_plane_headers
+from lucid.translators.health_access import HEALTH_CHECKER_HEADERS
 from lucid.translators.messages import pack
 from lucid.translators.mtls import TLS_TRANSPORT_SOCKET
 from lucid.translators.node import SOURCE_HEADER
@@ -199,11 +199,10 @@ def route_match(
 
 def _scopes(rule: AccessRule, caller: Caller) -> Iterator[route_components_pb2.RouteMatch]:
     """Route matches covering a rule's scope (one per permission); none if it never applies."""
-    if rule.control_plane is not None:  # the health checker's requests, from it only
+    if rule.control_plane is not None:  # health checks, from a health checker only
         if caller.mode != "external":
-            headers = control_plane_headers(rule.control_plane, mtls=caller.mode == "mtls")
             for scope in _scopes(dataclasses.replace(rule, control_plane=None), caller):
-                scope.headers.extend(headers)
+                scope.headers.extend(HEALTH_CHECKER_HEADERS)
                 yield scope
         return
     if rule.sources is not None and (caller.mode == "external" or not rule.sources):

@@ -30,13 +30,16 @@ service name — not tamper-proof, since any client reaching the port can set it
 gateway's edge listener callers are external: rules naming sources never match there,
 only rules for any caller (`*`) do, and there is no plane isolation.
 
-A control-plane rule (the health checks, `health_access.py`) names its caller instead:
-with mTLS the exact URI SAN `HEALTH_CHECKER_ID`, without mTLS the absence of both source
-headers, on the edge nobody. No rule naming sources can match that caller (it needs a mesh
-identity: a source header, or a `plane/` SPIFFE id), so such deny rules leave the
-control-plane allows out of their exclusions, which keeps their policies as they were.
-Policy names number the other rules only (`policy_names`), so adding the health-check rule
-renames no policy.
+A control-plane rule (the health checks, `health_access.py`) names its caller instead: a
+health checker, known by the absence of both source headers (with mTLS the connection also
+carries a mesh certificate: the registry's or a caller's sidecar's); on the edge nobody.
+Without mTLS no rule naming sources can match that caller (it needs a source header), so
+such deny rules leave the control-plane allows out of their exclusions, which keeps their
+policies as they were. With mTLS a caller's sidecar checking its destination presents its
+own `plane/` SPIFFE id, which a rule naming sources can match, so there every deny rule
+excludes the health-check allow ranked above it, as for any other allow. Policy names
+number the other rules only (`policy_names`), so adding the health-check rule renames no
+policy.
 """
 
 from __future__ import annotations
@@ -307,12 +310,13 @@ class Compiler:
         )
 
     def control_plane(self, identity: str | None) -> Cond:
-        """The caller is the control-plane component `identity` (None: any caller)."""
+        """The caller is a health checker (`health_access.py`) when a rule names the
+        control-plane component `identity`: the registry's, or a caller's sidecar running
+        the destination's check (None: any caller). Neither sends a source header; an
+        app's requests always carry both."""
         if identity is None:
             return True
-        if self.caller.mode == "mtls":
-            return _peer(exact=identity)
-        if self.caller.mode == "header":
+        if self.caller.mode in ("mtls", "header"):
             return negate(any_of(_header(SOURCE_HEADER), _header(SOURCE_PLANE_HEADER)))
         return False
 
@@ -374,8 +378,13 @@ class Compiler:
             if rule.effect == "allow":
                 allows.append((rule, condition))
                 continue
-            # A rule naming sources never matches a control-plane caller (module docstring).
-            earlier = (c for r, c in allows if rule.sources is None or r.control_plane is None)
+            # Without mTLS a rule naming sources never matches a health checker (it needs a
+            # source header); with mTLS a caller's sidecar checking its destination has
+            # its own identity, which such a rule can name (module docstring).
+            mtls = self.caller.mode == "mtls"
+            earlier = (
+                c for r, c in allows if mtls or rule.sources is None or r.control_plane is None
+            )
             denied = all_of(condition, negate(any_of(*earlier)))
             if denied is not False:
                 deny[name] = emit(denied)

@@ -4,9 +4,11 @@ and allow one request a minute, one with mesh mTLS, one without.
 
 With mTLS, the probe presenting the health-checker certificate gets 200 on the health
 path, again and again (the rate limit does not count it), and 403 on any other path; a
-probe without a certificate cannot connect, and a mesh service's certificate gets 403 on
-the health path too. Without mTLS, the probe (which sends no source header) gets 200 on
-the health path and 403 elsewhere, and a caller naming itself gets 403.
+probe without a certificate cannot connect. A mesh service's certificate without source
+headers (its sidecar running the destination's health check) gets 200 on the health path
+and 403 elsewhere; with the source headers its sidecar sets on its app's requests, 403.
+Without mTLS, the probe (which sends no source header) gets 200 on the health path and
+403 elsewhere, and a caller naming itself gets 403.
 """
 
 from __future__ import annotations
@@ -154,18 +156,27 @@ async def test_a_probe_without_a_certificate_fails(envoy, ca, ports):
             )
 
 
-async def test_a_mesh_service_gets_403_on_the_health_path(envoy, ca, ports):
+async def test_a_mesh_sidecars_check_passes_and_its_apps_requests_do_not(envoy, ca, ports):
     web = MeshTarget(
         "payments", "payments.lucid.onion", ca.trust_bundle(), ca.issue("web", "wallet")
     )
+    app = {"x-lucid-source": "web", "x-lucid-source-plane": "wallet"}
     async with httpx.AsyncClient(verify=mesh_ssl_context(web), trust_env=False) as client:
-        response = await client.get(
-            f"https://127.0.0.1:{ports['payments']}/health",
-            extensions={"sni_hostname": "payments.lucid.onion"},
-        )
 
-    assert response.status_code == 403
-    assert HEALTH_CHECKER_ID not in response.text
+        async def get(path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+            return await client.get(
+                f"https://127.0.0.1:{ports['payments']}{path}",
+                headers=headers,
+                extensions={"sni_hostname": "payments.lucid.onion"},
+            )
+
+        checks = [(await get("/health")).status_code for _ in range(3)]
+        elsewhere = await get("/admin")
+        from_app = await get("/health", app)
+
+    assert checks == [200, 200, 200]  # and the one-a-minute rate limit did not count them
+    assert (elsewhere.status_code, from_app.status_code) == (403, 403)
+    assert HEALTH_CHECKER_ID not in from_app.text
 
 
 async def test_without_mtls_the_probe_passes_on_the_health_path_only(envoy, ports, probes):

@@ -1,9 +1,11 @@
-"""Every destination lets the control plane's health checker make exactly its health-check
-requests: an allow rule above every priority, for the exact `healthCheck.endpoint` path and
-method (POST /grpc.health.v1.Health/Check for gRPC checks), from the caller whose mTLS
-certificate is HEALTH_CHECKER_ID, or without mTLS from a caller with no source header.
-It does not change the `rbac` fallback, never reaches the edge, is scoped the same way in
-jwt_authn, and the rate-limit routes let it pass uncounted."""
+"""Every destination lets health checkers (the registry's, and each caller's sidecar running
+the destination's check) make exactly its health-check requests: an allow rule above every
+priority, for the exact `healthCheck.endpoint` path and method (POST
+/grpc.health.v1.Health/Check for gRPC checks), from a caller sending no source header (with
+mTLS, over a mesh certificate). It does not change the `rbac` fallback, never reaches the
+edge, is scoped the same way in jwt_authn, and the rate-limit routes let it pass
+uncounted. With mTLS, a deny rule naming sources excludes it, since a caller's sidecar
+checks with its own identity."""
 
 from __future__ import annotations
 
@@ -35,8 +37,11 @@ from tests.unit.translators.every_destination_feature import NODE, every_feature
 
 HEADER = Caller(mode="header", ports=frozenset({15006}), planes=frozenset({"chain"}))
 MTLS = Caller(mode="mtls", ports=frozenset({15006}), planes=frozenset({"chain"}))
-# The certificate details the inbound listener sets (SANITIZE_SET) name the checker's SAN.
-CHECKER_IN_XFCC = "(?:.*;)?URI=spiffe://lucid\\.mesh/control\\-plane/health\\-checker(?:;.*)?"
+# A health checker sends neither source header; an app's sidecar always sets both.
+NO_SOURCE_HEADERS = {"notId": {"orIds": {"ids": [
+    {"header": {"name": "x-lucid-source", "presentMatch": True}},
+    {"header": {"name": "x-lucid-source-plane", "presentMatch": True}},
+]}}}  # fmt: skip
 DENY_ALL = {"mTLS": {"enabled": False}, "authorization": {"policy": "deny-all"}}
 
 
@@ -106,25 +111,15 @@ def test_every_instances_check_is_allowed_once(mesh):
 # -- who may make it ----------------------------------------------------------------------
 
 
-def test_with_mtls_only_the_health_checkers_certificate_is_allowed(mesh):
+def test_with_or_without_mtls_a_checker_is_a_caller_without_source_headers(mesh):
     state = mesh([instance("orders", 1)], [sidecar_for(1, security=DENY_ALL)])
 
-    caller = health_principal(compiled(state, MTLS))["andIds"]["ids"][0]
-
-    assert caller == {"authenticated": {"principalName": {"exact": HEALTH_CHECKER_ID}}}
+    for caller in (MTLS, HEADER):
+        who = health_principal(compiled(state, caller))["andIds"]["ids"][0]
+        assert who == NO_SOURCE_HEADERS, caller.mode
+    # The registry's own certificate is a mesh one, in no plane.
     assert HEALTH_CHECKER_ID.startswith(f"spiffe://{TRUST_DOMAIN}/")
     assert "/plane/" not in HEALTH_CHECKER_ID
-
-
-def test_without_mtls_only_a_caller_without_source_headers_is_allowed(mesh):
-    state = mesh([instance("orders", 1)], [sidecar_for(1, security=DENY_ALL)])
-
-    caller = health_principal(compiled(state, HEADER))["andIds"]["ids"][0]
-
-    assert caller == {"notId": {"orIds": {"ids": [
-        {"header": {"name": "x-lucid-source", "presentMatch": True}},
-        {"header": {"name": "x-lucid-source-plane", "presentMatch": True}},
-    ]}}}  # fmt: skip
 
 
 def test_on_the_edge_there_is_no_health_check_rule(mesh):
@@ -150,24 +145,35 @@ def test_the_rule_comes_before_every_priority_and_a_deny_all_excludes_it(mesh):
     assert rules[0].priority == HEALTH_CHECK_PRIORITY > max(r.priority for r in rules[1:])
     (policy,) = [p for name, p in deny.items() if "securitypolicy" in name]
     excluded = policy["principals"][0]["notId"]
-    assert excluded["andIds"]["ids"][0] == {
-        "authenticated": {"principalName": {"exact": HEALTH_CHECKER_ID}}
-    }
+    assert excluded["andIds"]["ids"][0] == NO_SOURCE_HEADERS
 
 
-def test_a_deny_naming_sources_is_left_as_it_was(mesh):
-    state = mesh(
+def deny_web(mesh):
+    return mesh(
         [instance("orders", 1), instance("web", 2)],
         security=[
             security_policy(source="web", destination="orders", rules=[security_rule("deny")])
         ],
     )
 
-    deny = compiled(state, MTLS)["lucid.rbac.deny"]["policies"]
+
+def test_without_mtls_a_deny_naming_sources_is_left_as_it_was(mesh):
+    deny = compiled(deny_web(mesh), HEADER)["lucid.rbac.deny"]["policies"]
 
     (policy,) = [p for name, p in deny.items() if "securitypolicy" in name]
-    assert policy["principals"] == [{"authenticated": {"principalName": {
-        "exact": "spiffe://lucid.mesh/plane/chain/service/web"}}}]  # fmt: skip
+    assert policy["principals"] == [
+        {"header": {"name": "x-lucid-source", "stringMatch": {"exact": "web"}}}
+    ]
+
+
+def test_with_mtls_a_deny_naming_sources_excludes_the_checks_of_their_sidecars(mesh):
+    deny = compiled(deny_web(mesh), MTLS)["lucid.rbac.deny"]["policies"]
+
+    (policy,) = [p for name, p in deny.items() if "securitypolicy" in name]
+    web, excluded = policy["principals"][0]["andIds"]["ids"]
+    assert web == {"authenticated": {"principalName": {
+        "exact": "spiffe://lucid.mesh/plane/chain/service/web"}}}  # fmt: skip
+    assert excluded["notId"]["andIds"]["ids"][0] == NO_SOURCE_HEADERS
 
 
 def test_the_rbac_fallback_does_not_count_the_health_check_rule(mesh):
@@ -189,7 +195,7 @@ def inbound_manager(state, node=NODE):
     return manager
 
 
-def test_jwt_authn_asks_no_token_of_the_health_checker_only(mesh):
+def test_jwt_authn_asks_no_token_of_health_checkers_only(mesh):
     manager = inbound_manager(every_feature(mesh))
     config = jwt_pb2.JwtAuthentication()
     manager.http_filters[0].typed_config.Unpack(config)
@@ -199,7 +205,10 @@ def test_jwt_authn_asks_no_token_of_the_health_checker_only(mesh):
     assert first.match.path == "/health"
     headers = {h.name: h for h in first.match.headers}
     assert headers[":method"].string_match.exact == "GET"
-    assert headers["x-forwarded-client-cert"].string_match.safe_regex.regex == CHECKER_IN_XFCC
+    assert (headers["x-lucid-source"].present_match, headers["x-lucid-source"].invert_match) == (
+        True,
+        True,
+    )
     assert first.requires.requires_any.requirements[-1].HasField("allow_missing")
 
 
@@ -216,16 +225,15 @@ def test_rate_limited_services_route_health_checks_first_without_a_bucket(mesh):
     assert health.match.path == "/health"
     assert RATE_LIMIT_FILTER not in health.typed_per_filter_config
     assert health.route.cluster == "inbound|8080"
-    xfcc = {h.name: h for h in health.match.headers}["x-forwarded-client-cert"]
-    assert xfcc.string_match.safe_regex.regex == CHECKER_IN_XFCC
 
 
-def test_without_mtls_the_health_route_wants_no_source_headers(mesh):
-    routes = inbound_routes(every_feature(mesh, mtls=False), NODE)
+def test_with_or_without_mtls_the_health_route_wants_no_source_headers(mesh):
+    for mtls in (True, False):
+        routes = inbound_routes(every_feature(mesh, mtls=mtls), NODE)
 
-    absent = [(h.name, h.present_match, h.invert_match) for h in routes[0].match.headers][1:]
+        absent = [(h.name, h.present_match, h.invert_match) for h in routes[0].match.headers][1:]
 
-    assert absent == [("x-lucid-source", True, True), ("x-lucid-source-plane", True, True)]
+        assert absent == [("x-lucid-source", True, True), ("x-lucid-source-plane", True, True)]
 
 
 def test_without_rate_limits_or_redirects_there_is_no_health_route(mesh):
