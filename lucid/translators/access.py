@@ -135,7 +135,8 @@ class AccessRule:
     gate: bool = False
     # Providers jwt_authn must see a valid token from (401 when missing) where this applies.
     strict_jwt: tuple[str, ...] = ()
-    # A control-plane caller (HEALTH_CHECKER_ID), not a mesh service: `sources` is then None.
+    # Health checkers (the registry's, HEALTH_CHECKER_ID, and callers' sidecars running the
+    # check), not a mesh service's app: `sources` is then None.
     control_plane: str | None = None
 
     @property

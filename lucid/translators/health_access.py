@@ -8,18 +8,19 @@ Two kinds of checker probe an instance at its sidecar's inbound port:
   when the destination has mesh mTLS.
 
 Either sends the healthCheck `endpoint` with `httpCheck.method` (GET by default), or for a
-gRPC check `/grpc.health.v1.Health/Check` (or the full method `grpcCheck.method` names),
-POST. The destination's own rules would refuse them: mTLS asks for a mesh certificate, an
-RBAC that denies by default answers 403 (to a caller allowed only some paths, too, which
-would then see every instance as unhealthy and could call none), a rate limit counts
-them, a redirect sends them away.
+gRPC check `/grpc.health.v1.Health/Check`, POST; the registry calls the full method
+`grpcCheck.method` names instead, when it names one. The destination's own rules would
+refuse them: mTLS asks for a mesh certificate, an RBAC that denies by default answers 403
+(to a caller allowed only some paths, too, which would then see every instance as
+unhealthy and could call none), a rate limit counts them, a redirect sends them away.
 
 So every destination's access rules start with one allow rule above every priority
 (`access.py`, HEALTH_CHECK_PRIORITY) for exactly these requests (`health_requests`), from
 a health checker (`rbac.py` compiles the caller): a request carrying neither
 `x-lucid-source` nor `x-lucid-source-plane`. No checker sends them, and every request an
-app sends through its sidecar has both, set (overwritten) by that sidecar, so an app's
-own requests never pass as checks.
+app sends through its sidecar has `x-lucid-source` (and, from a registered service,
+`x-lucid-source-plane`), set over whatever the app sent by that sidecar, so an app's own
+requests never pass as checks.
 
 - mTLS on: the connection also presents a certificate of the mesh CA: the registry's
   (`HEALTH_CHECKER_ID`) or a sidecar's. Any mesh identity may thus read the exact
@@ -76,15 +77,30 @@ def health_request(registration: ServiceRegistration) -> HealthRequest | None:
     return verb, path
 
 
+def sidecar_health_request(registration: ServiceRegistration) -> HealthRequest | None:
+    """What a caller's sidecar sends to check `registration` (`health_checks.py`): the
+    registry's request, except that Envoy's gRPC checker only knows the standard method."""
+    if registration.endpoint.protocol in ("grpc", "grpcs") and (
+        registration.healthCheck.httpCheck is None
+    ):
+        return "POST", GRPC_HEALTH_PATH
+    return health_request(registration)
+
+
 def health_requests(state: MeshState, service: str) -> tuple[HealthRequest, ...]:
-    """The health-check requests of every instance of `service`, sorted, each once
-    (once per state: the access rules, the policy routes and their key all read them)."""
+    """The health-check requests of every instance of `service`, the registry's and the
+    callers' sidecars', sorted, each once (once per state: the access rules, the policy
+    routes and their key all read them)."""
     key = ("health requests", service)
     cached = state._memo.get(key)
     if cached is not None:
         return cast(tuple[HealthRequest, ...], cached)
     found = state.service(service)
-    requests = {health_request(i.registration) for i in found.instances} if found else set()
+    requests = {
+        request
+        for i in (found.instances if found else ())
+        for request in (health_request(i.registration), sidecar_health_request(i.registration))
+    }
     result = tuple(sorted(r for r in requests if r is not None))
     state._memo[key] = result
     return result
@@ -130,4 +146,5 @@ __all__ = [
     "health_request",
     "health_requests",
     "health_route_matches",
+    "sidecar_health_request",
 ]

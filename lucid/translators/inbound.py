@@ -23,8 +23,9 @@ the same HTTP filters, but no mTLS and no connection limit; callers are anonymou
 gateway's routing table (`EDGE_ROUTES`), built elsewhere.
 
 RBAC and local_ratelimit are in every inbound and edge listener, and what they enforce
-comes with the routes: a policy change updates `routes-in` (or `routes-edge`), never the
-listener, whose update would drain its connections.
+comes with the routes: a policy change updates `routes-in` (or `routes-edge`), not the
+listener, whose update would drain its connections (jwt_authn's requirement rules still
+live in the listener, so a policy requiring a JWT moves it).
 
 api-key is checked by the RBAC filter (the `apiKeys` header against its keys), not by
 `envoy.filters.http.api_key_auth`: Envoy 1.40 accepts that filter but marks it

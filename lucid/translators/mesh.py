@@ -1,14 +1,15 @@
 """One translation of a `MeshState`: the resources each node receives, built once and shared.
 
-The expensive part of a mesh is N sidecars times M destinations (DESIGN.md, performance), so
-nothing here is built per node that does not depend on the node: a destination's cluster
-and load assignment are built once per state; a service's route configurations once per
-service and shared by its instances; a node's view once per node shape (a `Node` without
-its ids). Below that, translators build a part once per distinct input, whoever asks:
-listeners, filters, inbound route tables and local clusters are keyed by what they are
-made of (route configurations and secrets carry the same names on every node, so a
-listener naming them is not tied to a service). `Translation` memoises the per-service
-parts; `NodeResources` is what one node receives, by type URL and name, in the ADS order.
+The expensive part of a mesh is N sidecars times M destinations (DESIGN.md, performance),
+so nothing here is built per node that does not depend on the node: a destination's
+cluster and load assignment are built once per state; a service's route configurations
+once per service (and gateway edge port) and shared by its instances; a node's view once
+per node shape (a `Node` without its ids). Below that, translators build a part once per
+distinct input, whoever asks: listeners, filters, inbound route tables and local clusters
+are keyed by what they are made of (route configurations and secrets carry the same names
+on every node, so a listener naming them is not tied to a service). `Translation` memoises
+the per-service parts; `NodeResources` is what one node receives, by type URL and name, in
+the ADS order.
 
 Before anything is published `check_consistency` follows every reference — an EDS cluster
 names its load assignment, a listener its route configuration, a TLS context its secrets,

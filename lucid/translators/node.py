@@ -63,8 +63,9 @@ SOURCE_HEADER: Final = "x-lucid-source"
 SOURCE_PLANE_HEADER: Final = "x-lucid-source-plane"
 
 # The control plane's health checker: the URI SAN of the client certificate the mesh CA
-# issues it (`lucid.ca`), which each destination's access rules allow on its health-check
-# path only (`access.py`). No `plane/` in the path, so plane prefixes never match it.
+# issues it (`lucid.ca`), with which the registry probes mTLS destinations; they allow it,
+# as any health checker, their exact health-check requests only (`health_access.py`).
+# No `plane/` in the path, so plane prefixes never match it.
 HEALTH_CHECKER_ID: Final = "spiffe://lucid.mesh/control-plane/health-checker"
 
 

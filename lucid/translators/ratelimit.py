@@ -17,8 +17,9 @@ policyId and rule order: the highest-priority rule matching a request is the one
 limits it. Buckets are per sidecar, i.e. per instance: three instances of a service limited
 to 100 requests/s admit up to 300 between them. An `auth` policy's `redirect` rule is a
 route in the same order that answers with the redirect instead of calling the app.
-The control plane's health checks come first, on routes of their own without a bucket
-(`health_access.health_route_matches`): a check is never counted, nor redirected.
+Health checks (the registry's and callers' sidecars') come first, on routes of their own
+without a bucket (`health_access.health_route_matches`): a check is never counted, nor
+redirected.
 Everything else reaches the local app (`inbound|<appPort>`) with no route timeout: the
 caller's sidecar owns request timeouts and retries.
 """
@@ -48,7 +49,6 @@ from lucid.models.sidecar import SidecarConfiguration, SidecarPolicy
 from lucid.translators.clusters import duration_ms
 from lucid.translators.health_access import health_requests, health_route_matches
 from lucid.translators.messages import pack
-from lucid.translators.mtls import mtls_of
 from lucid.translators.node import SOURCE_HEADER
 from lucid.translators.route_match import (
     EVERYTHING,
@@ -173,8 +173,7 @@ def policy_routes_key(state: MeshState, service: str, cluster: str) -> Hashable:
             (content_key(policy), _applies(state, service, policy))
             for policy in (_ordered(sidecar) if sidecar is not None else ())
         )
-        mtls = mtls_of(state, service) is not None
-        found = ("policy routes", cluster, policies, health_requests(state, service), mtls)
+        found = ("policy routes", cluster, policies, health_requests(state, service))
         state._memo[key] = found
     return found
 
@@ -182,8 +181,7 @@ def policy_routes_key(state: MeshState, service: str, cluster: str) -> Hashable:
 def policy_routes(state: MeshState, service: str, cluster: str) -> tuple[rc.Route, ...]:
     """Rate-limit and redirect routes of `service`'s sidecar, highest priority first; when
     there are any, the health-check routes before them. Built once per distinct input
-    (`policy_routes_key`): the inbound listener (which needs to know whether any route
-    limits) and the inbound route configuration both read them, and copy them."""
+    (`policy_routes_key`); the inbound route configuration copies them."""
     key = policy_routes_key(state, service, cluster)
     found = state._memo.get(key)
     if found is None:
@@ -197,8 +195,7 @@ def policy_routes(state: MeshState, service: str, cluster: str) -> tuple[rc.Rout
 
 def _health_routes(state: MeshState, service: str, cluster: str) -> list[rc.Route]:
     """Built once per distinct matches (callers copy them into their route configurations)."""
-    mtls = mtls_of(state, service) is not None
-    key = ("health-check routes", health_requests(state, service), mtls, cluster)
+    key = ("health-check routes", health_requests(state, service), cluster)
     found = state._memo.get(key)
     if found is None:
         found = state._memo[key] = [
@@ -241,10 +238,6 @@ def app_route(name: str, match: rc.RouteMatch, cluster: str) -> rc.Route:
         match=match,
         route=rc.RouteAction(cluster=cluster, timeout=duration_pb2.Duration()),
     )
-
-
-def has_rate_limits(routes: Sequence[rc.Route]) -> bool:
-    return any(RATE_LIMIT_FILTER in route.typed_per_filter_config for route in routes)
 
 
 def _path_header(match: rc.RouteMatch) -> rc.HeaderMatcher | None:

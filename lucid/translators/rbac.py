@@ -3,10 +3,10 @@
 The filters sit in the listener's HTTP filter chain with a base configuration that denies
 every request (`LISTENER_RBAC_FILTERS`); what they enforce is each route configuration's
 per-filter configuration (`rbac_per_route`), sent by RDS. A policy change then updates a
-route configuration, never the listener: Envoy drains a listener's connections when its
-filters change, and an HTTP/1.1 caller that sends a request on a connection just as it
-is closed gets a 503 (`UC`). A route configuration without the per-filter configuration
-would fail closed.
+route configuration, not the listener (unless it moves jwt_authn's rules): Envoy drains a
+listener's connections when its filters change, and an HTTP/1.1 caller that sends a
+request on a connection just as it is closed gets a 503 (`UC`). A route configuration
+without the per-filter configuration would fail closed.
 
 Envoy's classic RBAC has no order between ALLOW and DENY policies, so first-match is
 encoded with two filters (the unified `matcher` was not chosen: its inputs cannot match a

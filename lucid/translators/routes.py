@@ -200,6 +200,12 @@ def _source_headers(state: MeshState, service: str, config: route_pb2.RouteConfi
 
 
 _OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
+_EVERYTHING_ELSE = rc.RouteMatch(prefix="/")
+_NOT_FOUND = rc.Route(
+    name="not-found",
+    match=_EVERYTHING_ELSE,
+    direct_response=rc.DirectResponseAction(status=404),
+)
 
 
 def route_configurations(state: MeshState, node: Node) -> Sequence[route_pb2.RouteConfiguration]:
@@ -221,6 +227,10 @@ def route_configurations(state: MeshState, node: Node) -> Sequence[route_pb2.Rou
         edge_routes = edge_limited(state, node.service, table or [])
         host = edge.virtual_hosts.add(name="edge", domains=[CATCH_ALL])
         host.routes.MergeFrom(edge_routes)
+        if not host.routes or host.routes[-1].match != _EVERYTHING_ELSE:
+            # With no route, the RBAC filters would get no per-route configuration and
+            # deny (403) what is simply not found.
+            host.routes.append(_NOT_FOUND)
         for name, config in access_per_route(state, node, edge=True).items():
             host.typed_per_filter_config[name].CopyFrom(config)
         _source_headers(state, node.service, edge)

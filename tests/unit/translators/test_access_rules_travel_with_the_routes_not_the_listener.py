@@ -163,3 +163,13 @@ def test_a_real_envoy_denies_on_a_route_configuration_without_the_rbac_settings(
         with running_envoy(bootstrap, tmp_path, ports["without"]):
             assert request(ports["with"], "/", {"x-lucid-source": "web"})[0] == 200
             assert request(ports["without"], "/", {"x-lucid-source": "web"})[0] == 403
+
+
+def test_a_gateways_edge_routes_end_with_not_found_so_rbac_has_a_route_to_read(mesh):
+    # No sidecar configuration for the gateway: no routing table, no edge routes at all.
+    state = state_with(mesh, security=[OPEN_GATEWAY])
+
+    [edge] = [r for r in routes.route_configurations(state, GATEWAY) if r.name == EDGE_ROUTES]
+
+    [last] = edge.virtual_hosts[0].routes
+    assert (last.match.prefix, last.direct_response.status) == ("/", 404)

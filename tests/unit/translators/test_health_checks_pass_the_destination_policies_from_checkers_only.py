@@ -80,6 +80,20 @@ def test_a_grpc_check_is_the_health_protocol_or_the_method_it_names():
         assert health_request(registration(endpoint=grpc, healthCheck=odd)) is None
 
 
+def test_callers_sidecars_check_a_grpc_service_with_the_standard_method(mesh):
+    grpc = endpoint(host="10.0.0.1", port=9090, protocol="grpc")
+    named = health_check(grpcCheck={"method": "lucid.Probe/Ready"})
+    state = mesh([instance("orders", 1, endpoint=grpc, healthCheck=named)])
+
+    (rule,) = [r for r in access(state, "orders").rules if r.control_plane]
+
+    # The registry calls the method named; Envoy's gRPC checker knows only the standard one.
+    assert [(p.method, p.path) for p in rule.permissions] == [
+        ("POST", GRPC_HEALTH_PATH),
+        ("POST", "/lucid.Probe/Ready"),
+    ]
+
+
 def test_the_rule_allows_the_exact_path_and_method_and_nothing_wider(mesh):
     state = mesh([instance("orders", 1)], [sidecar_for(1, security=DENY_ALL)])
 
