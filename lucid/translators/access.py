@@ -18,7 +18,9 @@ through it to the rules below, an unauthenticated one is denied there. If no rul
 a caller known to be from another plane is denied (plane isolation), and then the
 sidecar's `security.authorization.policy` decides: `allow-all` allows, `deny-all` denies,
 `rbac` (the default) denies if any allow rule targets this service, else allows.
-`authorization.enabled: false` turns authorization off (authentication still applies).
+`authorization.enabled: false` turns authorization off: no rule, fallback or plane
+isolation decides, but the sidecar's `security.authentication` still applies (`rbac.py`
+compiles that rule alone, with the health checks ranked above it).
 The sidecar's `security.authentication` (required, methods) is a require rule above every
 priority (1001), on the inbound listener only; with mTLS on, its `mtls` method always holds.
 mTLS is on when `mtls.mtls_of` says so (the sidecar's `security.mTLS.enabled` given and
@@ -45,7 +47,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 from lucid.models.mesh import JwtConfig, SecurityAuthentication, SecurityPolicy, SecurityRule
 from lucid.models.rules import PolicyRuleMatch, TrafficRuleMatch
@@ -57,6 +59,7 @@ from lucid.translators.notes import Note
 from lucid.translators.state import MeshState
 
 SERVICE_AUTHENTICATION_PRIORITY = 1001
+SERVICE_AUTHENTICATION: Final = "sidecar security.authentication"
 HEALTH_CHECK_PRIORITY = 1002
 JWT_METHODS = frozenset({"jwt", "oauth2"})
 
@@ -408,7 +411,7 @@ class _Builder:
         where = "sidecar security.authentication.methods"
         self.rules.append(
             AccessRule(
-                origin="sidecar security.authentication",
+                origin=SERVICE_AUTHENTICATION,
                 priority=SERVICE_AUTHENTICATION_PRIORITY,
                 effect="deny",
                 sources=None,

@@ -80,6 +80,7 @@ from lucid.translators.rbac import (
     rbac_configs,
     rbac_per_route,
 )
+from lucid.translators.route_policies import stateful_session_filter
 from lucid.translators.state import MeshState
 
 CONNECTION_LIMIT_FILTER: Final = "envoy.filters.network.connection_limit"
@@ -247,14 +248,18 @@ def _inbound_listener(
 
 
 def edge_listener(state: MeshState, node: Node) -> listener_pb2.Listener | None:
-    """`lucid-edge` on 0.0.0.0:edgePort for gateways (external clients; RDS edge routes)."""
+    """`lucid-edge` on 0.0.0.0:edgePort for gateways (external clients; RDS edge routes).
+
+    Its routes are the gateway's routing table, whose routes to a destination with sticky
+    sessions turn the stateful-session filter on: the filter is always there (it does
+    nothing for a route that does not)."""
     if node.edge_port is None:
         return None
     caller = _caller(state, node, edge=True)
     jwt, _ = _jwt(state, access(state, node.service, inbound=False), caller)
     manager = hcm.http_connection_manager(
         stat_prefix="edge",
-        http_filters=http_filters(jwt),
+        http_filters=[*http_filters(jwt), stateful_session_filter()],
         sidecar=state.sidecar_of_service(node.service),
         service=node.service,
         route_config_name=EDGE_ROUTES,

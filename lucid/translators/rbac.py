@@ -68,7 +68,14 @@ from envoy.type.matcher.v3 import (
 from google.protobuf import any_pb2
 
 from lucid.models.common import PLANES
-from lucid.translators.access import Access, AccessRule, Authentication, Permission, RequestMatch
+from lucid.translators.access import (
+    SERVICE_AUTHENTICATION,
+    Access,
+    AccessRule,
+    Authentication,
+    Permission,
+    RequestMatch,
+)
 from lucid.translators.messages import pack
 from lucid.translators.node import SOURCE_HEADER, SOURCE_PLANE_HEADER
 from lucid.translators.state import TRUST_DOMAIN, MeshState, spiffe_id
@@ -364,10 +371,21 @@ class Compiler:
 
     def configs(self) -> dict[str, rbac_filter_pb2.RBAC]:
         """The configurations of zero, one or both RBAC filters, by filter name: DENY
-        (first-match order), then ALLOW. A filter left out decides nothing."""
-        if not self.access.enabled:
-            return {}
+        (first-match order), then ALLOW. A filter left out decides nothing.
+
+        With `authorization.enabled: false` no rule authorizes or denies anyone, and
+        there is no plane isolation; the sidecar's own `security.authentication` still
+        applies (as the deny it compiles to), and health checks still pass it."""
         rules = self.access.rules
+        default_allow = self.access.default_allow
+        isolate = default_allow
+        if not self.access.enabled:
+            rules = tuple(
+                r
+                for r in rules
+                if r.control_plane is not None or r.origin == SERVICE_AUTHENTICATION
+            )
+            default_allow, isolate = True, False
         conditions = {id(rule): self.rule(rule) for rule in rules}
         deny: dict[str, Principal] = {}
         allows: list[tuple[AccessRule, Cond]] = []
@@ -388,7 +406,7 @@ class Compiler:
             denied = all_of(condition, negate(any_of(*earlier)))
             if denied is not False:
                 deny[name] = emit(denied)
-        if self.access.default_allow:
+        if isolate:
             # Without mTLS another plane is known by its plane header, which a
             # control-plane caller never sends: only with mTLS must its allows be excluded.
             mtls = self.caller.mode == "mtls"
@@ -400,7 +418,7 @@ class Compiler:
         result = {}
         if deny:
             result[RBAC_DENY_FILTER] = _config(rbac_pb2.RBAC.DENY, deny)
-        if not self.access.default_allow:
+        if not default_allow:
             allow_rules = [r for r in rules if r.effect == "allow"]
             allowed = {
                 name: emit(c)

@@ -24,6 +24,7 @@ from lucid.translators.node import (
     INBOUND_ROUTES,
     TRUST_SECRET,
 )
+from lucid.translators.route_policies import STATEFUL_SESSION_FILTER
 from tests.builders import endpoint, instance, sidecar_for
 from tests.unit.translators.every_destination_feature import NODE, every_feature
 
@@ -176,3 +177,13 @@ def test_the_destination_side_is_byte_identical_across_translations(mesh):
         return [m.SerializeToString(deterministic=True) for m in messages]
 
     assert serialized() == serialized()
+
+
+def test_the_edge_listener_can_keep_sticky_sessions_its_routes_turn_on(mesh):
+    # Edge routes are the gateway's routing table: a route to a destination with sticky
+    # sessions carries the stateful-session filter's per-route configuration.
+    names = [
+        f.name for f in manager_of(inbound.edge_listener(every_feature(mesh), NODE)).http_filters
+    ]
+
+    assert names[-2:] == [STATEFUL_SESSION_FILTER, "envoy.filters.http.router"]

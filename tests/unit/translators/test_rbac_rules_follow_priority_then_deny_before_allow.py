@@ -178,6 +178,27 @@ def test_disabled_authorization_compiles_no_rbac(mesh):
     assert compiled(state, MTLS) == {}
 
 
+def test_disabled_authorization_still_requires_the_services_own_authentication(mesh):
+    security = {
+        "mTLS": {"enabled": False},
+        "authentication": {"required": True, "methods": ["jwt"]},
+        "authorization": {"enabled": False},
+    }
+    state = base(
+        mesh,
+        sidecars=[sidecar_for(1, security=security)],
+        security=[
+            security_policy(source="web", destination="orders", rules=[security_rule("deny")])
+        ],
+    )
+
+    result = compiled(state, HEADER)
+
+    # No policy, fallback or plane isolation; the authentication requirement stays.
+    assert list(result) == ["lucid.rbac.deny"]
+    assert list(result["lucid.rbac.deny"]["policies"]) == ["0000 sidecar security.authentication"]
+
+
 def test_with_mtls_the_caller_is_the_spiffe_id_of_its_certificate(mesh):
     state = base(
         mesh,
