@@ -320,7 +320,7 @@ class Compiler:
         """The caller is a health checker (`health_access.py`) when a rule names the
         control-plane component `identity`: the registry's, or a caller's sidecar running
         the destination's check (None: any caller). Neither sends a source header; an
-        app's requests always carry both."""
+        app's requests always carry `x-lucid-source`, set by its sidecar."""
         if identity is None:
             return True
         if self.caller.mode in ("mtls", "header"):
@@ -386,6 +386,9 @@ class Compiler:
                 if r.control_plane is not None or r.origin == SERVICE_AUTHENTICATION
             )
             default_allow, isolate = True, False
+        # With mTLS a health checker has a mesh identity too (module docstring), so the
+        # health-check allow is excluded like any other allow.
+        mtls = self.caller.mode == "mtls"
         conditions = {id(rule): self.rule(rule) for rule in rules}
         deny: dict[str, Principal] = {}
         allows: list[tuple[AccessRule, Cond]] = []
@@ -397,9 +400,7 @@ class Compiler:
                 allows.append((rule, condition))
                 continue
             # Without mTLS a rule naming sources never matches a health checker (it needs a
-            # source header); with mTLS a caller's sidecar checking its destination has
-            # its own identity, which such a rule can name (module docstring).
-            mtls = self.caller.mode == "mtls"
+            # source header).
             earlier = (
                 c for r, c in allows if mtls or rule.sources is None or r.control_plane is None
             )
@@ -409,7 +410,6 @@ class Compiler:
         if isolate:
             # Without mTLS another plane is known by its plane header, which a
             # control-plane caller never sends: only with mTLS must its allows be excluded.
-            mtls = self.caller.mode == "mtls"
             exempt = (c for r, c in allows if mtls or r.control_plane is None)
             isolated = all_of(self.other_plane(), negate(any_of(*exempt)))
             if isolated is not False:
